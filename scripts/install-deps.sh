@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs lowbit's build and test dependencies on Debian 12 (run as root).
+# Idempotent: does nothing when everything is already present.
+set -euo pipefail
+
+DEBIAN_PACKAGES=(
+  cmake ninja-build ccache g++ python3 python3-pip
+  llvm-22-dev libmlir-22-dev mlir-22-tools llvm-22-tools clang-22
+  libonnx-dev libprotobuf-dev protobuf-compiler libonnx-testdata
+  libflatbuffers-dev flatbuffers-compiler
+  libeigen3-dev coinor-libcbc-dev libcli11-dev nlohmann-json3-dev
+  libgtest-dev
+)
+PYTHON_PACKAGES=(numpy onnx onnxruntime)
+
+missing=()
+for p in "${DEBIAN_PACKAGES[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" \
+    || missing+=("$p")
+done
+if ((${#missing[@]})); then
+  echo "lowbit: installing Debian packages: ${missing[*]}"
+  SUDO=""
+  [ "$(id -u)" = 0 ] || SUDO="sudo"
+  $SUDO apt-get update -qq
+  DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
+fi
+
+if ! python3 -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
+  echo "lowbit: installing Python test tooling: ${PYTHON_PACKAGES[*]}"
+  python3 -m pip install -q "${PYTHON_PACKAGES[@]}" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "${PYTHON_PACKAGES[@]}"
+fi

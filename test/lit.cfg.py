@@ -1,0 +1,43 @@
+# -*- Python -*-
+# lit configuration for the lowbit regression tests (test/).
+import os
+
+import lit.formats
+from lit.llvm import llvm_config
+from lit.llvm.subst import ToolSubst
+
+config.name = "LOWBIT"
+config.test_format = lit.formats.ShTest(not llvm_config.use_lit_shell)
+config.suffixes = [".mlir", ".onnxtxt", ".test"]
+config.excludes = ["Inputs", "CMakeLists.txt", "lit.cfg.py", "lit.site.cfg.py",
+                   "unit"]
+config.test_source_root = os.path.dirname(__file__)
+config.test_exec_root = os.path.join(config.lowbit_obj_root, "test")
+
+# Same as mlir/test/lit.cfg.py: captured variables do not leak across labels.
+config.environment["FILECHECK_OPTS"] = \
+    "--enable-var-scope --allow-unused-prefixes=false"
+
+llvm_config.use_default_substitutions()
+config.substitutions.append(("%lowbit_src", config.lowbit_src_root))
+config.substitutions.append(("%shared", config.lowbit_shared_dir))
+config.substitutions.append(("%python", config.python_executable))
+tools = ["lowbit-opt", "lowbit"]
+llvm_config.add_tool_substitutions(
+    tools, [config.lowbit_tools_dir, config.llvm_tools_dir])
+
+# Tests that read ../shared declare `REQUIRES: shared` and skip without it.
+if os.path.isdir(config.lowbit_shared_dir):
+    config.available_features.add("shared")
+# Tests that use the Python ONNX tooling declare `REQUIRES: onnx-python`.
+if config.have_python_onnx:
+    config.available_features.add("onnx-python")
+if os.path.isdir("/usr/share/libonnx-testdata/data"):
+    config.available_features.add("onnx-testdata")
+
+# Round-trip every lowbit-opt invocation when asked (CIRCT's trick).
+if os.environ.get("LOWBIT_CHECK_IR_ROUNDTRIP"):
+    llvm_config.add_tool_substitutions(
+        [ToolSubst("lowbit-opt", "lowbit-opt --verify-roundtrip",
+                   unresolved="fatal")],
+        [config.lowbit_tools_dir])
