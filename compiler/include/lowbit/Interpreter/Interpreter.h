@@ -1,0 +1,45 @@
+//===- Interpreter.h - reference interpreter for lowbit IR --------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Executes a function of lowbit IR (onnx_node ops with ONNX semantics, the
+// lowbit layer ops, arith constants) on host tensors. It is the golden
+// model every target is compared against and the engine calibration runs
+// on, so it favours exactness; heavy ops use Eigen on all cores.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_INTERPRETER_INTERPRETER_H
+#define LOWBIT_INTERPRETER_INTERPRETER_H
+
+#include "lowbit/Interpreter/Tensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <functional>
+
+namespace mlir::lowbit {
+
+struct InterpreterOptions {
+  /// Called after every op with its results (calibration, debugging).
+  std::function<void(Operation *, ArrayRef<Tensor>)> observer;
+};
+
+/// Runs `func` on `inputs` (one per argument, in order) and returns one
+/// tensor per result. Input dtypes and static dimensions are checked against
+/// the signature. Errors are emitted at the failing op's location ("node
+/// 'conv1' (Conv, opset 13): ...", "unsupported: Foo (opset 13) at node
+/// 'x'") and the result is failure.
+FailureOr<std::vector<Tensor>>
+interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
+          const InterpreterOptions &options = {});
+
+/// True when the interpreter has a kernel for `opType` in `domain` ("" for
+/// ai.onnx).
+bool isSupportedOnnxOp(StringRef domain, StringRef opType);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_INTERPRETER_INTERPRETER_H

@@ -1,0 +1,416 @@
+//===- Interpreter.cpp - reference interpreter driver -------------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Walks a function in order, keeps one tensor per live SSA value and frees
+// each as soon as its last user has run. f16/bf16 values are widened to f32
+// around every kernel that computes (and narrowed back after), so kernels
+// only see f32, f64, integers and bool.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Interpreter/Interpreter.h"
+
+#include "Kernels.h"
+
+#include "lowbit/Dialect/Lowbit/LowbitOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/BuiltinTypes.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+#include "llvm/ADT/DenseMap.h"
+#include "llvm/ADT/StringSet.h"
+
+using namespace mlir;
+using namespace mlir::lowbit;
+using namespace mlir::lowbit::interp;
+
+//===----------------------------------------------------------------------===//
+// KernelContext attribute helpers
+//===----------------------------------------------------------------------===//
+
+int64_t KernelContext::getInt(StringRef name, int64_t dflt) const {
+  if (auto a = attrs ? dyn_cast_or_null<IntegerAttr>(attrs.get(name)) : nullptr)
+    return a.getInt();
+  return dflt;
+}
+
+float KernelContext::getFloat(StringRef name, float dflt) const {
+  if (!attrs)
+    return dflt;
+  if (auto a = dyn_cast_or_null<FloatAttr>(attrs.get(name)))
+    return static_cast<float>(a.getValueAsDouble());
+  if (auto a = dyn_cast_or_null<IntegerAttr>(attrs.get(name)))
+    return static_cast<float>(a.getInt());
+  return dflt;
+}
+
+std::string KernelContext::getString(StringRef name, StringRef dflt) const {
+  if (auto a = attrs ? dyn_cast_or_null<StringAttr>(attrs.get(name)) : nullptr)
+    return a.str();
+  return dflt.str();
+}
+
+std::vector<int64_t> KernelContext::getInts(StringRef name) const {
+  if (auto a = attrs ? dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get(name))
+                     : nullptr)
+    return std::vector<int64_t>(a.asArrayRef().begin(), a.asArrayRef().end());
+  return {};
+}
+
+std::vector<float> KernelContext::getFloats(StringRef name) const {
+  if (auto a = attrs ? dyn_cast_or_null<DenseF32ArrayAttr>(attrs.get(name))
+                     : nullptr)
+    return std::vector<float>(a.asArrayRef().begin(), a.asArrayRef().end());
+  return {};
+}
+
+Tensor KernelContext::getTensor(StringRef name) const {
+  if (!attrs || !attrs.get(name))
+    return Tensor();
+  FailureOr<Tensor> t = tensorFromAttr(attrs.get(name));
+  return succeeded(t) ? *t : Tensor();
+}
+
+//===----------------------------------------------------------------------===//
+// Shared helpers
+//===----------------------------------------------------------------------===//
+
+bool interp::broadcastShapes(const std::vector<int64_t> &a,
+                             const std::vector<int64_t> &b,
+                             std::vector<int64_t> &out) {
+  size_t rank = std::max(a.size(), b.size());
+  out.assign(rank, 1);
+  for (size_t i = 0; i < rank; ++i) {
+    int64_t da = i < rank - a.size() ? 1 : a[i - (rank - a.size())];
+    int64_t db = i < rank - b.size() ? 1 : b[i - (rank - b.size())];
+    if (da != db && da != 1 && db != 1)
+      return false;
+    out[i] = da == 1 ? db : da;
+  }
+  return true;
+}
+
+std::vector<int64_t>
+interp::broadcastStrides(const std::vector<int64_t> &in,
+                         const std::vector<int64_t> &out) {
+  std::vector<int64_t> strides(out.size(), 0);
+  int64_t s = 1;
+  for (int64_t i = static_cast<int64_t>(in.size()) - 1; i >= 0; --i) {
+    size_t o = out.size() - in.size() + i;
+    strides[o] = in[i] == 1 ? 0 : s;
+    s *= in[i];
+  }
+  return strides;
+}
+
+std::vector<int64_t>
+interp::contiguousStrides(const std::vector<int64_t> &shape) {
+  std::vector<int64_t> strides(shape.size(), 1);
+  for (int64_t i = static_cast<int64_t>(shape.size()) - 2; i >= 0; --i)
+    strides[i] = strides[i + 1] * shape[i + 1];
+  return strides;
+}
+
+std::string interp::shapeStr(const std::vector<int64_t> &shape) {
+  std::string s = "[";
+  for (size_t i = 0; i < shape.size(); ++i)
+    s += (i ? "x" : "") + std::to_string(shape[i]);
+  return s + "]";
+}
+
+bool interp::normalizeAxis(int64_t &axis, int64_t rank) {
+  if (axis < -rank || axis >= std::max<int64_t>(rank, 1))
+    return false;
+  if (axis < 0)
+    axis += rank;
+  return true;
+}
+
+std::vector<int64_t> interp::toInts(const Tensor &t) {
+  std::vector<int64_t> v(t.numel());
+  for (int64_t i = 0; i < t.numel(); ++i)
+    v[i] = t.getInt(i);
+  return v;
+}
+
+FailureOr<Tensor> interp::tensorFromAttr(Attribute attr) {
+  auto typed = dyn_cast<TypedAttr>(attr);
+  auto type = typed ? dyn_cast<RankedTensorType>(typed.getType()) : nullptr;
+  if (!type)
+    return failure();
+  FailureOr<DType> dtype = dtypeFromType(type.getElementType());
+  if (failed(dtype))
+    return failure();
+  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+  if (auto res = dyn_cast<DenseResourceElementsAttr>(attr)) {
+    AsmResourceBlob *blob = res.getRawHandle().getBlob();
+    if (!blob)
+      return failure();
+    ArrayRef<char> data = blob->getData();
+    Tensor t = Tensor::borrow(*dtype, shape, data.data());
+    if (data.size() != t.byteSize())
+      return failure();
+    return t;
+  }
+  auto dense = dyn_cast<DenseElementsAttr>(attr);
+  if (!dense)
+    return failure();
+  Tensor t = Tensor::zeros(*dtype, shape);
+  int64_t n = t.numel();
+  if (*dtype == DType::Bool) {
+    auto values = dense.getValues<bool>();
+    for (int64_t i = 0; i < n; ++i)
+      t.data<uint8_t>()[i] = values[dense.isSplat() ? 0 : i];
+    return t;
+  }
+  ArrayRef<char> raw = dense.getRawData();
+  size_t width = dtypeSize(*dtype);
+  if (dense.isSplat()) {
+    for (int64_t i = 0; i < n; ++i)
+      std::memcpy(t.raw() + i * width, raw.data(), width);
+  } else {
+    std::memcpy(t.raw(), raw.data(), t.byteSize());
+  }
+  return t;
+}
+
+//===----------------------------------------------------------------------===//
+// Driver
+//===----------------------------------------------------------------------===//
+
+static const KernelTable &getKernels() {
+  static const KernelTable table = [] {
+    KernelTable t;
+    registerElementwiseKernels(t);
+    registerTensorKernels(t);
+    registerNNKernels(t);
+    registerQuantKernels(t);
+    return t;
+  }();
+  return table;
+}
+
+/// Ops that only move bytes: they see f16/bf16 as stored.
+static bool movesBytesOnly(StringRef opType) {
+  static const llvm::StringSet<> ops = {
+      "Reshape", "Flatten",  "Squeeze", "Unsqueeze", "Transpose",
+      "Concat",  "Split",    "Slice",   "Gather",    "GatherElements",
+      "Expand",  "Tile",     "Identity", "Shape",    "Size",
+      "Constant", "Dropout", "Where",   "DepthToSpace", "SpaceToDepth",
+      "Cast",    "CastLike", "EyeLike", "ConstantOfShape"};
+  return ops.contains(opType);
+}
+
+bool mlir::lowbit::isSupportedOnnxOp(StringRef domain, StringRef opType) {
+  std::string key = domain.empty() ? opType.str() : (domain + "." + opType).str();
+  return getKernels().count(key);
+}
+
+/// Builds "node 'name' (Op, opset N)" for diagnostics.
+static std::string describeNode(OnnxNodeOp op) {
+  std::string name = "?";
+  if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
+    name = loc.getName().str();
+  return "node '" + name + "' (" + op.getOpType().str() + ", opset " +
+         std::to_string(op.getOpset()) + ")";
+}
+
+/// Executes one lowbit layer op (linear, conv2d, matmul) by delegating to the
+/// ONNX kernels with the equivalent attributes.
+static LogicalResult runLayerOp(Operation *op, KernelContext &ctx,
+                                const KernelTable &kernels) {
+  Builder b(op->getContext());
+  if (auto linear = dyn_cast<LinearOp>(op)) {
+    // linear(x, W[N,K], b) == Gemm(x, W, b, transB=1) on the flattened batch.
+    const Tensor &x = ctx.in(0);
+    int64_t k = x.dim(x.rank() - 1);
+    std::vector<int64_t> outShape(x.shape().begin(), x.shape().end() - 1);
+    Tensor x2 = x.reshaped({x.numel() / std::max<int64_t>(k, 1), k});
+    std::vector<const Tensor *> saved = ctx.inputs;
+    ctx.inputs[0] = &x2;
+    ctx.opType = "Gemm";
+    ctx.attrs = b.getDictionaryAttr(
+        {b.getNamedAttr("transB", b.getI64IntegerAttr(1))});
+    LogicalResult r = kernels.lookup("Gemm")(ctx);
+    ctx.inputs = saved;
+    if (failed(r))
+      return r;
+    outShape.push_back(ctx.outputs[0].dim(1));
+    ctx.outputs[0] = ctx.outputs[0].reshaped(outShape);
+    return success();
+  }
+  if (auto conv = dyn_cast<Conv2DOp>(op)) {
+    ArrayRef<int64_t> p = conv.getPadding();
+    ctx.opType = "Conv";
+    ctx.attrs = b.getDictionaryAttr(
+        {b.getNamedAttr("strides", b.getDenseI64ArrayAttr(conv.getStrides())),
+         b.getNamedAttr("dilations",
+                        b.getDenseI64ArrayAttr(conv.getDilations())),
+         b.getNamedAttr("pads", b.getDenseI64ArrayAttr({p[0], p[1], p[2], p[3]})),
+         b.getNamedAttr("group", b.getI64IntegerAttr(conv.getGroups()))});
+    return kernels.lookup("Conv")(ctx);
+  }
+  if (isa<MatmulOp>(op)) {
+    ctx.opType = "MatMul";
+    return kernels.lookup("MatMul")(ctx);
+  }
+  return failure();
+}
+
+FailureOr<std::vector<Tensor>>
+mlir::lowbit::interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
+                        const InterpreterOptions &options) {
+  const KernelTable &kernels = getKernels();
+  FunctionType fnType = func.getFunctionType();
+  if (inputs.size() != fnType.getNumInputs()) {
+    emitError(func.getLoc()) << "the model takes " << fnType.getNumInputs()
+                             << " inputs but " << inputs.size()
+                             << " were given";
+    return failure();
+  }
+  llvm::DenseMap<Value, Tensor> values;
+  for (auto [i, arg] : llvm::enumerate(func.getArguments())) {
+    auto name = func.getArgAttrOfType<StringAttr>(i, "lowbit.name");
+    std::string argName = name ? name.str() : "#" + std::to_string(i);
+    Tensor t = inputs[i];
+    auto type = dyn_cast<ShapedType>(arg.getType());
+    FailureOr<DType> want = type ? dtypeFromType(type.getElementType())
+                                 : FailureOr<DType>(failure());
+    // Half-precision data often arrives as raw 16-bit words (u16).
+    if (succeeded(want) && (*want == DType::BF16 || *want == DType::F16) &&
+        t.dtype() == DType::U16)
+      t = Tensor::borrow(*want, t.shape(), t.raw());
+    if (succeeded(want) && *want != t.dtype()) {
+      emitError(func.getLoc())
+          << "input '" << argName << "' must be " << dtypeName(*want)
+          << " but the given tensor is " << t.describe();
+      return failure();
+    }
+    if (type && type.hasRank()) {
+      bool ok = type.getRank() == t.rank();
+      for (int64_t d = 0; ok && d < t.rank(); ++d)
+        ok = type.isDynamicDim(d) || type.getDimSize(d) == t.dim(d);
+      if (!ok) {
+        emitError(func.getLoc()) << "input '" << argName << "' must have shape "
+                                 << type << " but the given tensor is "
+                                 << t.describe();
+        return failure();
+      }
+    }
+    values[arg] = t;
+  }
+
+  // Last use of every value, so tensors are freed as early as possible.
+  llvm::DenseMap<Value, Operation *> lastUse;
+  for (Operation &op : func.getBody().front())
+    for (Value v : op.getOperands())
+      lastUse[v] = &op;
+
+  for (Operation &op : func.getBody().front()) {
+    if (auto ret = dyn_cast<func::ReturnOp>(op)) {
+      std::vector<Tensor> results;
+      for (Value v : ret.getOperands())
+        results.push_back(values.lookup(v));
+      return results;
+    }
+    if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
+      FailureOr<Tensor> t = tensorFromAttr(cst.getValue());
+      if (failed(t)) {
+        op.emitError() << "unsupported constant " << cst.getValue().getType();
+        return failure();
+      }
+      values[cst.getResult()] = *t;
+      continue;
+    }
+    if (isa<NoValueOp>(op))
+      continue;
+
+    KernelContext ctx;
+    ctx.numOutputs = op.getNumResults();
+    std::vector<Tensor> widened;
+    widened.reserve(op.getNumOperands());
+    std::optional<DType> halfType;
+    auto node = dyn_cast<OnnxNodeOp>(op);
+    bool keepHalf = node && movesBytesOnly(node.getOpType());
+    for (Value v : op.getOperands()) {
+      if (isa<NoneType>(v.getType())) {
+        ctx.inputs.push_back(nullptr);
+        continue;
+      }
+      auto it = values.find(v);
+      if (it == values.end()) {
+        op.emitError() << "internal error: operand has no value";
+        return failure();
+      }
+      const Tensor &t = it->second;
+      if (!keepHalf && (t.dtype() == DType::F16 || t.dtype() == DType::BF16)) {
+        halfType = t.dtype();
+        widened.push_back(t.cast(DType::F32));
+        ctx.inputs.push_back(&widened.back());
+      } else {
+        ctx.inputs.push_back(&t);
+      }
+    }
+
+    LogicalResult result = failure();
+    std::string where;
+    if (node) {
+      ctx.opType = node.getOpType();
+      ctx.opset = node.getOpset();
+      ctx.attrs = node.getAttrsAttr();
+      StringRef domain = node.getDomain().value_or("");
+      std::string key =
+          domain.empty() ? ctx.opType.str() : (domain + "." + ctx.opType).str();
+      where = describeNode(node);
+      Kernel kernel = kernels.lookup(key);
+      if (!kernel) {
+        std::string name = "?";
+        if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
+          name = loc.getName().str();
+        op.emitError() << "unsupported: "
+                       << (domain.empty() ? "" : (domain + ".").str())
+                       << ctx.opType << " (opset " << ctx.opset
+                       << ") at node '" << name << "'";
+        return failure();
+      }
+      result = kernel(ctx);
+    } else if (isa<LinearOp, Conv2DOp, MatmulOp>(op)) {
+      where = op.getName().getStringRef().str();
+      result = runLayerOp(&op, ctx, kernels);
+    } else {
+      op.emitError() << "unsupported: the interpreter cannot run "
+                     << op.getName();
+      return failure();
+    }
+    if (failed(result)) {
+      if (ctx.unsupported)
+        op.emitError() << "unsupported: " << where << ": " << ctx.error;
+      else
+        op.emitError() << where << ": " << ctx.error;
+      return failure();
+    }
+    for (unsigned i = 0; i < op.getNumResults(); ++i) {
+      Tensor t = i < ctx.outputs.size() ? ctx.outputs[i] : Tensor();
+      bool narrow = halfType && t.dtype() == DType::F32 &&
+                    !(node && (node.getOpType() == "Cast" ||
+                               node.getOpType() == "CastLike"));
+      values[op.getResult(i)] = narrow ? t.cast(*halfType) : t;
+    }
+    if (options.observer) {
+      std::vector<Tensor> outs;
+      for (Value r : op.getResults())
+        outs.push_back(values.lookup(r));
+      options.observer(&op, outs);
+    }
+    for (Value v : op.getOperands()) {
+      auto it = lastUse.find(v);
+      if (it != lastUse.end() && it->second == &op)
+        values.erase(v);
+    }
+  }
+  emitError(func.getLoc()) << "function has no return";
+  return failure();
+}
