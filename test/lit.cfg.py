@@ -18,10 +18,14 @@ config.test_exec_root = os.path.join(config.lowbit_obj_root, "test")
 config.environment["FILECHECK_OPTS"] = \
     "--enable-var-scope --allow-unused-prefixes=false"
 
+# `not`, `count` and `split-file` are used verbatim: put LLVM's tools on PATH.
+llvm_config.with_environment("PATH", config.llvm_tools_dir, append_path=True)
+llvm_config.with_environment("PATH", config.lowbit_tools_dir, append_path=True)
 llvm_config.use_default_substitutions()
 config.substitutions.append(("%lowbit_src", config.lowbit_src_root))
 config.substitutions.append(("%shared", config.lowbit_shared_dir))
-config.substitutions.append(("%python", config.python_executable))
+# Not "%python": lit already defines that as its own interpreter.
+config.substitutions.append(("%lowbit_python", config.python_executable))
 tools = ["lowbit-opt", "lowbit"]
 llvm_config.add_tool_substitutions(
     tools, [config.lowbit_tools_dir, config.llvm_tools_dir])

@@ -326,9 +326,7 @@ int runRun(const RunArgs &args) {
     if (!args.print)
       llvm::outs() << "wrote " << path << " (" << t.describe() << ")\n";
   }
-  llvm::outs().flush();
-  llvm::errs() << llvm::format("lowbit: ran %s in %.2f ms\n",
-                               args.model.c_str(), ms);
+  llvm::outs() << llvm::format("ran %s in %.2f ms\n", args.model.c_str(), ms);
   return kOk;
 }
 

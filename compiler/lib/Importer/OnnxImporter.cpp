@@ -78,8 +78,7 @@ private:
                    << ", opset " << opset << "): ";
   }
   std::string nodeName(const onnx::NodeProto &node) const {
-    auto it = generatedNames.find(&node);
-    return it != generatedNames.end() ? it->second : node.name();
+    return node.name();
   }
 
   LogicalResult checkAndInferShapes(onnx::ModelProto &model);
@@ -105,8 +104,6 @@ private:
   llvm::StringMap<int64_t> opsets;
   /// Type of every value name known after shape inference.
   llvm::StringMap<const onnx::TypeProto *> valueTypes;
-  /// Names given to unnamed nodes ("<op>_<index>").
-  std::map<const onnx::NodeProto *, std::string> generatedNames;
 };
 
 } // namespace
@@ -371,9 +368,12 @@ OwningOpRef<ModuleOp> OnnxImporter::run(onnx::ModelProto &model) {
   }
   onnx::GraphProto &graph = *model.mutable_graph();
   for (int i = 0; i < graph.node_size(); ++i) {
+    // Unnamed nodes get "<op>_<index>" so every diagnostic, ONNX's own
+    // included, can point at them.
+    if (graph.node(i).name().empty())
+      graph.mutable_node(i)->set_name(graph.node(i).op_type() + "_" +
+                                      std::to_string(i));
     const auto &node = graph.node(i);
-    if (node.name().empty())
-      generatedNames[&node] = node.op_type() + "_" + std::to_string(i);
     std::string domain = node.domain() == "ai.onnx" ? "" : node.domain();
     if (!opsets.count(domain)) {
       error() << "node '" << nodeName(node) << "' (" << node.op_type()
@@ -387,6 +387,11 @@ OwningOpRef<ModuleOp> OnnxImporter::run(onnx::ModelProto &model) {
       return nullptr;
     }
   }
+  // Structure first (cycles, dangling inputs), so those get our precise
+  // messages rather than the checker's; then ONNX's checker and inference.
+  std::vector<onnx::NodeProto *> order;
+  if (failed(sortNodes(graph, order)))
+    return nullptr;
   if (failed(checkAndInferShapes(model)))
     return nullptr;
 
@@ -395,9 +400,6 @@ OwningOpRef<ModuleOp> OnnxImporter::run(onnx::ModelProto &model) {
   for (const auto &vi : graph.output())
     valueTypes[vi.name()] = &vi.type();
 
-  std::vector<onnx::NodeProto *> order;
-  if (failed(sortNodes(graph, order)))
-    return nullptr;
 
   OwningOpRef<ModuleOp> module = ModuleOp::create(fileLoc);
   module->getOperation()->setAttr("lowbit.source", builder.getStringAttr(
