@@ -6,6 +6,9 @@
 
 #include "lowbit/InitAll.h"
 
+#include "lowbit/Conversion/Passes.h"
+#include "lowbit/Pipeline/Pipeline.h"
+
 #include "lowbit/Dialect/Lowbit/LowbitDialect.h"
 #include "lowbit/Dialect/Lowbit/LowbitPasses.h"
 
@@ -24,6 +27,8 @@ void mlir::lowbit::registerAllDialects(DialectRegistry &registry) {
 
 void mlir::lowbit::registerAllPasses() {
   registerLowbitPasses();
+  registerLowbitConversionPasses();
+  registerLowbitPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();
   mlir::registerSymbolDCEPass();

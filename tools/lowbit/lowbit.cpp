@@ -17,6 +17,7 @@
 #include "lowbit/Importer/OnnxImporter.h"
 #include "lowbit/InitAll.h"
 #include "lowbit/Interpreter/Interpreter.h"
+#include "lowbit/Pipeline/Pipeline.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -25,6 +26,7 @@
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
+#include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -154,6 +156,13 @@ bool writeAtomically(const std::string &path,
   return true;
 }
 
+/// Runs the frontend pipeline (ONNX layers -> lowbit ops, cleanup).
+LogicalResult runFrontend(ModuleOp module) {
+  PassManager pm(module.getContext());
+  buildFrontendPipeline(pm, FrontendOptions());
+  return pm.run(module);
+}
+
 func::FuncOp findEntry(ModuleOp module) {
   func::FuncOp entry;
   for (auto f : module.getOps<func::FuncOp>())
@@ -171,6 +180,7 @@ struct ImportArgs {
   std::string output = "-";
   bool bytecode = false;
   bool noCheck = false;
+  bool frontend = false;
   std::vector<std::string> inputShapes;
 };
 
@@ -185,6 +195,8 @@ int runImport(const ImportArgs &args) {
     return kUsage;
   OwningOpRef<ModuleOp> module = loadModel(args.model, ctx, options);
   if (!module)
+    return diags.exitCode();
+  if (args.frontend && failed(runFrontend(*module)))
     return diags.exitCode();
   bool ok = writeAtomically(args.output, [&](llvm::raw_ostream &os) {
     if (args.bytecode) {
@@ -207,6 +219,7 @@ struct RunArgs {
   std::string outputDir;
   std::vector<std::string> inputShapes;
   bool print = false;
+  bool raw = false;
 };
 
 /// Reads `.npy` or ONNX TensorProto (`.pb` or anything else) files.
@@ -240,6 +253,8 @@ int runRun(const RunArgs &args) {
     return kUsage;
   OwningOpRef<ModuleOp> module = loadModel(args.model, ctx, options);
   if (!module)
+    return diags.exitCode();
+  if (!args.raw && failed(runFrontend(*module)))
     return diags.exitCode();
   func::FuncOp entry = findEntry(*module);
   if (!entry) {
@@ -354,6 +369,10 @@ int main(int argc, char **argv) {
                 "Write MLIR bytecode instead of text");
   imp->add_flag("--no-check", importArgs.noCheck,
                 "Skip ONNX's model checker and strict shape inference");
+  imp->add_flag("--frontend", importArgs.frontend,
+                "Also run the frontend pipeline: layers with constant weights "
+                "become lowbit.linear/conv2d (lowbit-opt "
+                "--lowbit-frontend-pipeline)");
   imp->add_option("--input-shape", importArgs.inputShapes,
                   "Fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
   imp->callback([&] { code = runImport(importArgs); });
@@ -373,6 +392,9 @@ int main(int argc, char **argv) {
   run->add_option("--input-shape", runArgs.inputShapes,
                   "Fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
   run->add_flag("--print", runArgs.print, "Print the outputs' values");
+  run->add_flag("--raw", runArgs.raw,
+                "Interpret the imported ONNX nodes as they are, without the "
+                "frontend pipeline");
   run->callback([&] { code = runRun(runArgs); });
 
   try {

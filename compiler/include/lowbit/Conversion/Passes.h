@@ -1,0 +1,22 @@
+//===- Passes.h - lowbit conversion passes ------------------------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_CONVERSION_PASSES_H
+#define LOWBIT_CONVERSION_PASSES_H
+
+#include "lowbit/Dialect/Lowbit/LowbitDialect.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "mlir/Pass/Pass.h"
+
+namespace mlir::lowbit {
+#define GEN_PASS_DECL
+#define GEN_PASS_REGISTRATION
+#include "lowbit/Conversion/Passes.h.inc"
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_CONVERSION_PASSES_H

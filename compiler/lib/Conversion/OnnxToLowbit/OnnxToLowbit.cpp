@@ -1,0 +1,301 @@
+//===- OnnxToLowbit.cpp - ONNX layers -> lowbit layer ops ---------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Semantics of imported nodes live here, one handler per (op type, first
+// opset it applies to), as the importer stays structural. A handler that
+// does not apply leaves the node alone: every onnx_node keeps its ONNX
+// meaning, so a partial conversion is always correct.
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Conversion/Passes.h"
+
+#include "lowbit/Dialect/Lowbit/ConstantUtils.h"
+#include "lowbit/Dialect/Lowbit/LowbitOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/PatternMatch.h"
+#include "mlir/IR/Verifier.h"
+#include "mlir/Transforms/GreedyPatternRewriteDriver.h"
+
+namespace mlir::lowbit {
+#define GEN_PASS_DEF_CONVERTONNXTOLOWBITPASS
+#include "lowbit/Conversion/Passes.h.inc"
+} // namespace mlir::lowbit
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+namespace {
+
+using Handler = LogicalResult (*)(OnnxNodeOp, PatternRewriter &);
+
+/// One conversion: applies to `opType` from opset `sinceVersion` on (until
+/// a handler with a higher sinceVersion takes over).
+struct OnnxHandler {
+  StringRef opType;
+  int64_t sinceVersion;
+  Handler handler;
+};
+
+int64_t intAttr(OnnxNodeOp op, StringRef name, int64_t dflt) {
+  if (auto attrs = op.getAttrsAttr())
+    if (auto a = dyn_cast_or_null<IntegerAttr>(attrs.get(name)))
+      return a.getInt();
+  return dflt;
+}
+
+double floatAttr(OnnxNodeOp op, StringRef name, double dflt) {
+  if (auto attrs = op.getAttrsAttr())
+    if (auto a = dyn_cast_or_null<FloatAttr>(attrs.get(name)))
+      return a.getValueAsDouble();
+  return dflt;
+}
+
+std::optional<SmallVector<int64_t>> intsAttr(OnnxNodeOp op, StringRef name) {
+  if (auto attrs = op.getAttrsAttr())
+    if (auto a = dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get(name)))
+      return SmallVector<int64_t>(a.asArrayRef());
+  return std::nullopt;
+}
+
+StringRef stringAttr(OnnxNodeOp op, StringRef name, StringRef dflt) {
+  if (auto attrs = op.getAttrsAttr())
+    if (auto a = dyn_cast_or_null<StringAttr>(attrs.get(name)))
+      return a.getValue();
+  return dflt;
+}
+
+RankedTensorType f32Tensor(Value v, int64_t rank = -1) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.getElementType().isF32() || (rank >= 0 && t.getRank() != rank))
+    return nullptr;
+  return t;
+}
+
+bool isAbsent(OnnxNodeOp op, unsigned i) {
+  return i >= op.getInputs().size() ||
+         isa<NoneType>(op.getInputs()[i].getType());
+}
+
+/// [K, N] row-major -> [N, K], scaled.
+SmallVector<float> transposeScaled(ArrayRef<float> b, int64_t k, int64_t n,
+                                   float scale) {
+  SmallVector<float> w(n * k);
+  for (int64_t r = 0; r < k; ++r)
+    for (int64_t c = 0; c < n; ++c)
+      w[c * k + r] = b[r * n + c] * scale;
+  return w;
+}
+
+/// Replaces `op` with a linear op when its inferred type is exactly the
+/// node's result type (otherwise users would see a different type).
+LogicalResult replaceWithLinear(OnnxNodeOp op, PatternRewriter &rewriter,
+                                Value input, Value weight, Value bias) {
+  SmallVector<Type> inferred;
+  SmallVector<Value> operands = {input, weight};
+  if (bias)
+    operands.push_back(bias);
+  if (failed(LinearOp::inferReturnTypes(op.getContext(), op.getLoc(), operands,
+                                        nullptr, OpaqueProperties(nullptr), {},
+                                        inferred)) ||
+      inferred.front() != op.getResult(0).getType())
+    return rewriter.notifyMatchFailure(op, "result type would change");
+  rewriter.replaceOpWithNewOp<LinearOp>(op, op.getResult(0).getType(), input,
+                                        weight, bias);
+  return success();
+}
+
+/// Name for a rewritten weight's resource blob: the node's name.
+std::string weightName(OnnxNodeOp op, StringRef suffix) {
+  std::string name = "weight";
+  if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
+    name = loc.getName().str();
+  return name + suffix.str();
+}
+
+LogicalResult convertGemm(OnnxNodeOp op, PatternRewriter &rewriter) {
+  if (op.getNumResults() != 1 || op.getInputs().size() < 2)
+    return failure();
+  Value a = op.getInputs()[0], b = op.getInputs()[1];
+  auto bType = f32Tensor(b, 2);
+  if (!f32Tensor(a, 2) || !bType || !bType.hasStaticShape())
+    return rewriter.notifyMatchFailure(op, "needs rank-2 f32 A and B");
+  if (intAttr(op, "transA", 0) != 0)
+    return rewriter.notifyMatchFailure(op, "transA is not supported");
+  std::optional<SmallVector<float>> bValues = readF32Constant(b);
+  if (!bValues)
+    return rewriter.notifyMatchFailure(op, "B is not a constant");
+  bool transB = intAttr(op, "transB", 0);
+  float alpha = static_cast<float>(floatAttr(op, "alpha", 1.0));
+  float beta = static_cast<float>(floatAttr(op, "beta", 1.0));
+  int64_t n = transB ? bType.getDimSize(0) : bType.getDimSize(1);
+  int64_t k = transB ? bType.getDimSize(1) : bType.getDimSize(0);
+
+  Value bias;
+  if (!isAbsent(op, 2) && beta != 0.0f) {
+    Value c = op.getInputs()[2];
+    auto cType = f32Tensor(c);
+    if (!cType || !cType.hasStaticShape())
+      return rewriter.notifyMatchFailure(op, "C must be a static f32 tensor");
+    std::optional<SmallVector<float>> cValues = readF32Constant(c);
+    if (cType.getRank() == 1 && cType.getDimSize(0) == n && beta == 1.0f) {
+      bias = c;
+    } else if (cValues && (cType.getNumElements() == n ||
+                           cType.getNumElements() == 1) &&
+               (cType.getRank() < 2 || cType.getDimSize(0) == 1)) {
+      // A row vector or scalar broadcast over M: fold into an [N] bias.
+      SmallVector<float> values(n);
+      for (int64_t i = 0; i < n; ++i)
+        values[i] = beta * (*cValues)[cValues->size() == 1 ? 0 : i];
+      bias = makeF32Constant(rewriter, op.getLoc(),
+                             RankedTensorType::get({n}, rewriter.getF32Type()),
+                             values, weightName(op, ".bias"));
+    } else {
+      return rewriter.notifyMatchFailure(op, "C is not a per-column bias");
+    }
+  }
+  Value weight = b;
+  if (!transB || alpha != 1.0f) {
+    SmallVector<float> w =
+        transB ? SmallVector<float>(*bValues)
+               : transposeScaled(*bValues, k, n, 1.0f);
+    if (alpha != 1.0f)
+      for (float &x : w)
+        x *= alpha;
+    weight = makeF32Constant(rewriter, op.getLoc(),
+                             RankedTensorType::get({n, k}, rewriter.getF32Type()),
+                             w, weightName(op, ".weight"));
+  }
+  return replaceWithLinear(op, rewriter, a, weight, bias);
+}
+
+LogicalResult convertMatMul(OnnxNodeOp op, PatternRewriter &rewriter) {
+  if (op.getNumResults() != 1 || op.getInputs().size() != 2)
+    return failure();
+  Value a = op.getInputs()[0], b = op.getInputs()[1];
+  auto aType = f32Tensor(a);
+  auto bType = f32Tensor(b, 2);
+  if (!aType || aType.getRank() < 1 || !bType || !bType.hasStaticShape())
+    return rewriter.notifyMatchFailure(op, "needs f32 A and a 2-D f32 B");
+  std::optional<SmallVector<float>> bValues = readF32Constant(b);
+  if (!bValues)
+    return rewriter.notifyMatchFailure(op, "B is not a constant");
+  int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+  Value weight = makeF32Constant(
+      rewriter, op.getLoc(), RankedTensorType::get({n, k}, rewriter.getF32Type()),
+      transposeScaled(*bValues, k, n, 1.0f), weightName(op, ".weight"));
+  return replaceWithLinear(op, rewriter, a, weight, Value());
+}
+
+LogicalResult convertConv(OnnxNodeOp op, PatternRewriter &rewriter) {
+  if (op.getNumResults() != 1 || op.getInputs().size() < 2)
+    return failure();
+  Value x = op.getInputs()[0], w = op.getInputs()[1];
+  auto xType = f32Tensor(x, 4);
+  auto wType = f32Tensor(w, 4);
+  if (!xType || !wType)
+    return rewriter.notifyMatchFailure(op, "needs 4-D f32 X and W");
+  Value bias;
+  if (!isAbsent(op, 2)) {
+    bias = op.getInputs()[2];
+    if (!f32Tensor(bias, 1))
+      return rewriter.notifyMatchFailure(op, "B must be a 1-D f32 tensor");
+  }
+  SmallVector<int64_t> strides = intsAttr(op, "strides").value_or(
+      SmallVector<int64_t>{1, 1});
+  SmallVector<int64_t> dilations = intsAttr(op, "dilations").value_or(
+      SmallVector<int64_t>{1, 1});
+  SmallVector<int64_t> pads = intsAttr(op, "pads").value_or(
+      SmallVector<int64_t>{0, 0, 0, 0});
+  if (std::optional<SmallVector<int64_t>> ks = intsAttr(op, "kernel_shape"))
+    if (*ks != ArrayRef<int64_t>(wType.getShape().drop_front(2)))
+      return rewriter.notifyMatchFailure(op, "kernel_shape does not match W");
+  if (strides.size() != 2 || dilations.size() != 2 || pads.size() != 4)
+    return rewriter.notifyMatchFailure(op, "not a 2-D convolution");
+  StringRef autoPad = stringAttr(op, "auto_pad", "NOTSET");
+  if (autoPad == "VALID") {
+    pads = {0, 0, 0, 0};
+  } else if (autoPad == "SAME_UPPER" || autoPad == "SAME_LOWER") {
+    for (int i = 0; i < 2; ++i) {
+      int64_t in = xType.getDimSize(2 + i), k = wType.getDimSize(2 + i);
+      if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k))
+        return rewriter.notifyMatchFailure(op, "SAME padding on dynamic size");
+      int64_t out = (in + strides[i] - 1) / strides[i];
+      int64_t total = std::max<int64_t>(
+          0, (out - 1) * strides[i] + dilations[i] * (k - 1) + 1 - in);
+      int64_t small = total / 2, large = total - small;
+      pads[i] = autoPad == "SAME_UPPER" ? small : large;
+      pads[2 + i] = total - pads[i];
+    }
+  } else if (autoPad != "NOTSET") {
+    return rewriter.notifyMatchFailure(op, "unknown auto_pad");
+  }
+  int64_t groups = intAttr(op, "group", 1);
+  auto conv = Conv2DOp::create(
+      rewriter, op.getLoc(), x, w, bias, rewriter.getDenseI64ArrayAttr(strides),
+      rewriter.getDenseI64ArrayAttr(pads),
+      rewriter.getDenseI64ArrayAttr(dilations),
+      rewriter.getI64IntegerAttr(groups));
+  if (conv.getType() != op.getResult(0).getType() ||
+      failed(mlir::verify(conv, /*verifyRecursively=*/false))) {
+    rewriter.eraseOp(conv);
+    return rewriter.notifyMatchFailure(op, "result type would change");
+  }
+  rewriter.replaceOp(op, conv.getResult());
+  return success();
+}
+
+LogicalResult convertConstant(OnnxNodeOp op, PatternRewriter &rewriter) {
+  auto attrs = op.getAttrsAttr();
+  auto value = attrs ? dyn_cast_or_null<TypedAttr>(attrs.get("value")) : nullptr;
+  if (!value || op.getNumResults() != 1 ||
+      value.getType() != op.getResult(0).getType())
+    return rewriter.notifyMatchFailure(op, "no tensor value of the result type");
+  rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
+  return success();
+}
+
+const OnnxHandler kHandlers[] = {
+    {"Gemm", 7, convertGemm},
+    {"MatMul", 1, convertMatMul},
+    {"Conv", 1, convertConv},
+    {"Constant", 9, convertConstant},
+};
+
+/// Dispatches each default-domain node to the newest handler whose
+/// sinceVersion does not exceed the node's opset.
+struct OnnxNodeConversion : OpRewritePattern<OnnxNodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OnnxNodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getDomain() && !op.getDomain()->empty())
+      return rewriter.notifyMatchFailure(op, "not the default domain");
+    const OnnxHandler *best = nullptr;
+    for (const OnnxHandler &h : kHandlers)
+      if (h.opType == op.getOpType() && h.sinceVersion <= op.getOpset() &&
+          (!best || h.sinceVersion > best->sinceVersion))
+        best = &h;
+    if (!best)
+      return rewriter.notifyMatchFailure(op, "no conversion for this op");
+    return best->handler(op, rewriter);
+  }
+};
+
+struct ConvertOnnxToLowbitPass
+    : lowbit::impl::ConvertOnnxToLowbitPassBase<ConvertOnnxToLowbitPass> {
+  using Base::Base;
+
+  void runOnOperation() override {
+    RewritePatternSet patterns(&getContext());
+    patterns.add<OnnxNodeConversion>(&getContext());
+    if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
+      signalPassFailure();
+  }
+};
+
+} // namespace
