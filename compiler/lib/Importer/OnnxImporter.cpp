@@ -123,8 +123,25 @@ LogicalResult OnnxImporter::checkAndInferShapes(onnx::ModelProto &model) {
   }
   if (!known)
     return success();
+  bool externalData = false;
+  for (const auto &init : model.graph().initializer())
+    externalData |= init.data_location() == onnx::TensorProto::EXTERNAL;
   try {
-    onnx::checker::check_model(model);
+    if (!externalData) {
+      onnx::checker::check_model(model);
+    } else {
+      // check_model(ModelProto) resolves external files against the current
+      // directory; check the graph with the model's directory instead.
+      onnx::checker::CheckerContext ctx;
+      ctx.set_ir_version(static_cast<int>(model.ir_version()));
+      std::unordered_map<std::string, int> imports;
+      for (const auto &imp : model.opset_import())
+        imports[imp.domain()] = static_cast<int>(imp.version());
+      ctx.set_opset_imports(imports);
+      ctx.set_model_dir(baseDir);
+      onnx::checker::LexicalScopeContext lex;
+      onnx::checker::check_graph(model.graph(), ctx, lex);
+    }
   } catch (const std::exception &e) {
     return error() << "invalid model: " << e.what();
   }

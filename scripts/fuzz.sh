@@ -1,0 +1,34 @@
+#!/usr/bin/env bash
+# Builds the ONNX importer fuzzer with clang-22 (-fsanitize=fuzzer,address)
+# in build-fuzz/ and runs it for a bounded time (LOWBIT_FUZZ_SECONDS, default
+# 60) from a seed corpus of real models. Exits non-zero on any crash, leak,
+# timeout or sanitizer report.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+seconds="${LOWBIT_FUZZ_SECONDS:-60}"
+export CCACHE_DIR="${CCACHE_DIR:-/var/cache/lowbit-ccache}"
+mkdir -p "$CCACHE_DIR" 2>/dev/null || export CCACHE_DIR="$HOME/.cache/lowbit-ccache"
+if [ ! -f build-fuzz/build.ninja ]; then
+  cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo \
+    -DCMAKE_C_COMPILER=clang-22 -DCMAKE_CXX_COMPILER=clang++-22 \
+    -DCMAKE_C_COMPILER_LAUNCHER=ccache -DCMAKE_CXX_COMPILER_LAUNCHER=ccache \
+    -DLOWBIT_BUILD_FUZZERS=ON >/dev/null
+fi
+cmake --build build-fuzz --target lowbit-importer-fuzzer
+corpus=build-fuzz/corpus
+mkdir -p "$corpus"
+cp examples/digits/digits_cnn.onnx "$corpus/" 2>/dev/null || true
+# Small real models from the ONNX backend tests as extra seeds.
+if [ -d /usr/share/libonnx-testdata/data/node ]; then
+  i=0
+  for m in /usr/share/libonnx-testdata/data/node/test_{conv,gemm,matmul,add,relu,softmax,reshape,gather,slice,concat,resize,quantizelinear}*/model.onnx; do
+    [ -f "$m" ] || continue
+    cp "$m" "$corpus/seed_$i.onnx"
+    i=$((i + 1))
+  done
+fi
+echo "fuzzing the ONNX importer for ${seconds}s (corpus: $(ls "$corpus" | wc -l) files)"
+ASAN_OPTIONS=detect_leaks=1 build-fuzz/bin/lowbit-importer-fuzzer "$corpus" \
+  -max_total_time="$seconds" -timeout=20 -rss_limit_mb=4096 -max_len=200000 \
+  -print_final_stats=1 2>&1 | tail -n 25
+echo "fuzz: no crash in ${seconds}s"
