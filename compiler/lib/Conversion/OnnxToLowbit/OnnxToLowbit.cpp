@@ -277,7 +277,7 @@ struct OnnxNodeConversion : OpRewritePattern<OnnxNodeOp> {
       return rewriter.notifyMatchFailure(op, "not the default domain");
     const OnnxHandler *best = nullptr;
     for (const OnnxHandler &h : kHandlers)
-      if (h.opType == op.getOpType() && h.sinceVersion <= op.getOpset() &&
+      if (h.opType == op.getOpType() && h.sinceVersion <= static_cast<int64_t>(op.getOpset()) &&
           (!best || h.sinceVersion > best->sinceVersion))
         best = &h;
     if (!best)
