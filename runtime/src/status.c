@@ -22,6 +22,8 @@ const char *lowbit_status_string(lowbit_status_t status) {
     return "unsupported";
   case LOWBIT_INTERNAL:
     return "internal error";
+  case LOWBIT_OUT_OF_MEMORY:
+    return "out of memory";
   }
   return "unknown status";
 #endif

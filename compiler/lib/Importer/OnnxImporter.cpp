@@ -22,6 +22,7 @@
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/BuiltinTypes.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
+#include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -36,6 +37,10 @@
 #include <google/protobuf/io/coded_stream.h>
 
 #include <climits>
+#include <csignal>
+#include <cstring>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <deque>
 #include <fstream>
 
@@ -108,6 +113,40 @@ private:
 
 } // namespace
 
+/// Runs `fn` in a forked child and reports whether it died from a signal.
+/// libonnx 1.12's checker and shape inference index past the end of inputs
+/// and divide by attributes on some malformed models (found by the
+/// importer fuzzer), which would kill the compiler; the child takes that
+/// hit instead, and the parent reports the model as invalid.
+template <typename Fn> static std::optional<int> crashesInChild(Fn fn) {
+  fflush(nullptr);
+  pid_t pid = fork();
+  if (pid < 0)
+    return std::nullopt; // cannot sandbox: run unprotected
+  if (pid == 0) {
+    // Report a crash through the exit status, before any crash handler
+    // (a sanitizer's, a debugger's) treats it as the parent's.
+    for (int sig : {SIGSEGV, SIGFPE, SIGBUS, SIGILL, SIGABRT}) {
+      struct sigaction action;
+      std::memset(&action, 0, sizeof(action));
+      action.sa_handler = [](int s) { _exit(128 + s); };
+      sigaction(sig, &action, nullptr);
+    }
+    fn();
+    _exit(0);
+  }
+  int status = 0;
+  if (waitpid(pid, &status, 0) < 0)
+    return std::nullopt;
+  if (WIFSIGNALED(status))
+    return WTERMSIG(status);
+  if (WIFEXITED(status) && WEXITSTATUS(status) > 128)
+    return WEXITSTATUS(status) - 128;
+  if (WIFEXITED(status) && WEXITSTATUS(status) != 0)
+    return SIGABRT;
+  return std::nullopt;
+}
+
 LogicalResult OnnxImporter::checkAndInferShapes(onnx::ModelProto &model) {
   if (!options.check)
     return success();
@@ -126,22 +165,40 @@ LogicalResult OnnxImporter::checkAndInferShapes(onnx::ModelProto &model) {
   bool externalData = false;
   for (const auto &init : model.graph().initializer())
     externalData |= init.data_location() == onnx::TensorProto::EXTERNAL;
-  try {
+  auto check = [&] {
     if (!externalData) {
       onnx::checker::check_model(model);
-    } else {
-      // check_model(ModelProto) resolves external files against the current
-      // directory; check the graph with the model's directory instead.
-      onnx::checker::CheckerContext ctx;
-      ctx.set_ir_version(static_cast<int>(model.ir_version()));
-      std::unordered_map<std::string, int> imports;
-      for (const auto &imp : model.opset_import())
-        imports[imp.domain()] = static_cast<int>(imp.version());
-      ctx.set_opset_imports(imports);
-      ctx.set_model_dir(baseDir);
-      onnx::checker::LexicalScopeContext lex;
-      onnx::checker::check_graph(model.graph(), ctx, lex);
+      return;
     }
+    // check_model(ModelProto) resolves external files against the current
+    // directory; check the graph with the model's directory instead.
+    onnx::checker::CheckerContext ctx;
+    ctx.set_ir_version(static_cast<int>(model.ir_version()));
+    std::unordered_map<std::string, int> imports;
+    for (const auto &imp : model.opset_import())
+      imports[imp.domain()] = static_cast<int>(imp.version());
+    ctx.set_opset_imports(imports);
+    ctx.set_model_dir(baseDir);
+    onnx::checker::LexicalScopeContext lex;
+    onnx::checker::check_graph(model.graph(), ctx, lex);
+  };
+  if (std::optional<int> sig = crashesInChild([&] {
+        try {
+          check();
+          onnx::ShapeInferenceOptions opts(true, 1, false);
+          // The child's copy of the model is its own (fork), so the
+          // inference may mutate it.
+          onnx::shape_inference::InferShapes(
+              model, onnx::OpSchemaRegistry::Instance(), opts);
+        } catch (...) {
+        }
+      }))
+    return error() << "invalid model: ONNX's checker or shape inference "
+                      "crashes on it ("
+                   << strsignal(*sig)
+                   << "); an input's rank or an attribute is inconsistent";
+  try {
+    check();
   } catch (const std::exception &e) {
     return error() << "invalid model: " << e.what();
   }
@@ -404,6 +461,55 @@ OwningOpRef<ModuleOp> OnnxImporter::run(onnx::ModelProto &model) {
       return nullptr;
     }
   }
+  // libonnx's shape inference divides by some attributes without checking
+  // them (found by the fuzzer: strides = [2, 0] raises SIGFPE), so those
+  // are validated before it runs.
+  // ONNX graphs are in SSA form: every value has exactly one definition.
+  llvm::StringSet<> defined;
+  auto define = [&](const std::string &name, StringRef what) -> bool {
+    if (name.empty() || defined.insert(name).second)
+      return true;
+    error() << what << " defines '" << name
+            << "', which is already defined (ONNX graphs are SSA)";
+    return false;
+  };
+  for (const auto &in : graph.input())
+    if (!define(in.name(), "graph input"))
+      return nullptr;
+  for (const auto &node : graph.node()) {
+    if (node.op_type().empty()) {
+      error() << "node '" << node.name() << "' has no op_type";
+      return nullptr;
+    }
+    for (const auto &out : node.output())
+      if (!define(out, "node '" + node.name() + "'"))
+        return nullptr;
+    for (const auto &attr : node.attribute()) {
+      StringRef name = attr.name();
+      if (name.empty()) {
+        nodeError(node, opsets.lookup(node.domain()))
+            << "an attribute has no name";
+        return nullptr;
+      }
+      bool positiveInts = name == "strides" || name == "dilations" ||
+                          name == "kernel_shape";
+      bool positiveInt = name == "group" || name == "blocksize" ||
+                         name == "block_size";
+      for (int64_t v : attr.ints())
+        if (positiveInts && v <= 0) {
+          nodeError(node, opsets.lookup(node.domain()))
+              << "attribute '" << name << "' must be positive, got " << v;
+          return nullptr;
+        }
+      if (positiveInt && attr.has_i() && attr.i() <= 0 &&
+          !(name == "block_size" && attr.i() == 0)) {
+        nodeError(node, opsets.lookup(node.domain()))
+            << "attribute '" << name << "' must be positive, got " << attr.i();
+        return nullptr;
+      }
+    }
+  }
+
   // Structure first (cycles, dangling inputs), so those get our precise
   // messages rather than the checker's; then ONNX's checker and inference.
   std::vector<onnx::NodeProto *> order;
@@ -565,6 +671,12 @@ OwningOpRef<ModuleOp> OnnxImporter::run(onnx::ModelProto &model) {
   // (shape inference may know more than the declared outputs, or less).
   func.setFunctionType(builder.getFunctionType(
       argTypes, ValueRange(results).getTypes()));
+  // Safety net: whatever the checks above missed must not escape as
+  // invalid IR.
+  if (failed(mlir::verify(*module))) {
+    error() << "the model cannot be represented (see the errors above)";
+    return nullptr;
+  }
   return module;
 }
 
