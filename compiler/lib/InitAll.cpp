@@ -8,6 +8,7 @@
 
 #include "lowbit/Conversion/Passes.h"
 #include "lowbit/Pipeline/Pipeline.h"
+#include "lowbit/Transforms/Passes.h"
 
 #include "lowbit/Dialect/Lowbit/LowbitDialect.h"
 #include "lowbit/Dialect/Lowbit/LowbitPasses.h"
@@ -28,6 +29,7 @@ void mlir::lowbit::registerAllDialects(DialectRegistry &registry) {
 void mlir::lowbit::registerAllPasses() {
   registerLowbitPasses();
   registerLowbitConversionPasses();
+  registerLowbitCompilerPasses();
   registerLowbitPipelines();
   mlir::registerCanonicalizerPass();
   mlir::registerCSEPass();

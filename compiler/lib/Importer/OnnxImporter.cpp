@@ -515,6 +515,27 @@ OwningOpRef<ModuleOp> OnnxImporter::run(onnx::ModelProto &model) {
   std::vector<onnx::NodeProto *> order;
   if (failed(sortNodes(graph, order)))
     return nullptr;
+  // --input-shape: write the fixed shapes into the graph inputs before
+  // shape inference, so every intermediate value becomes static too.
+  if (!options.inputShapes.empty()) {
+    for (auto &in : *graph.mutable_input()) {
+      auto it = options.inputShapes.find(in.name());
+      if (it == options.inputShapes.end() || !in.type().has_tensor_type())
+        continue;
+      auto *shape = in.mutable_type()->mutable_tensor_type()->mutable_shape();
+      if (shape->dim_size() != 0 &&
+          shape->dim_size() != static_cast<int>(it->second.size())) {
+        error() << "--input-shape gives '" << in.name() << "' "
+                << it->second.size() << " dimensions but the model declares "
+                << shape->dim_size();
+        return nullptr;
+      }
+      shape->clear_dim();
+      for (int64_t d : it->second)
+        shape->add_dim()->set_dim_value(d);
+    }
+    graph.clear_value_info(); // stale symbolic shapes
+  }
   if (failed(checkAndInferShapes(model)))
     return nullptr;
 

@@ -260,6 +260,87 @@ static LogicalResult runLayerOp(Operation *op, KernelContext &ctx,
   return failure();
 }
 
+/// Runs one op (onnx_node or lowbit layer op) on its operand tensors.
+/// Emits diagnostics at the op and returns failure on error.
+static LogicalResult
+executeOp(Operation &op, const KernelTable &kernels,
+          llvm::function_ref<const Tensor *(Value)> operandValue,
+          std::vector<Tensor> &results) {
+  KernelContext ctx;
+  ctx.numOutputs = op.getNumResults();
+  std::vector<Tensor> widened;
+  widened.reserve(op.getNumOperands());
+  std::optional<DType> halfType;
+  auto node = dyn_cast<OnnxNodeOp>(op);
+  bool keepHalf = node && movesBytesOnly(node.getOpType());
+  for (Value v : op.getOperands()) {
+    if (isa<NoneType>(v.getType())) {
+      ctx.inputs.push_back(nullptr);
+      continue;
+    }
+    const Tensor *tp = operandValue(v);
+    if (!tp) {
+      op.emitError() << "internal error: operand has no value";
+      return failure();
+    }
+    const Tensor &t = *tp;
+    if (!keepHalf && (t.dtype() == DType::F16 || t.dtype() == DType::BF16)) {
+      halfType = t.dtype();
+      widened.push_back(t.cast(DType::F32));
+      ctx.inputs.push_back(&widened.back());
+    } else {
+      ctx.inputs.push_back(&t);
+    }
+  }
+
+  LogicalResult result = failure();
+  std::string where;
+  if (node) {
+    ctx.opType = node.getOpType();
+    ctx.opset = node.getOpset();
+    ctx.attrs = node.getAttrsAttr();
+    StringRef domain = node.getDomain().value_or("");
+    std::string key =
+        domain.empty() ? ctx.opType.str() : (domain + "." + ctx.opType).str();
+    where = describeNode(node);
+    Kernel kernel = kernels.lookup(key);
+    if (!kernel) {
+      std::string name = "?";
+      if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
+        name = loc.getName().str();
+      op.emitError() << "unsupported: "
+                     << (domain.empty() ? "" : (domain + ".").str())
+                     << ctx.opType << " (opset " << ctx.opset
+                     << ") at node '" << name << "'";
+      return failure();
+    }
+    result = kernel(ctx);
+  } else if (isa<LinearOp, Conv2DOp, MatmulOp>(op)) {
+    where = op.getName().getStringRef().str();
+    result = runLayerOp(&op, ctx, kernels);
+  } else {
+    op.emitError() << "unsupported: the interpreter cannot run "
+                   << op.getName();
+    return failure();
+  }
+  if (failed(result)) {
+    if (ctx.unsupported)
+      op.emitError() << "unsupported: " << where << ": " << ctx.error;
+    else
+      op.emitError() << where << ": " << ctx.error;
+    return failure();
+  }
+  results.clear();
+  for (unsigned i = 0; i < op.getNumResults(); ++i) {
+    Tensor t = i < ctx.outputs.size() ? ctx.outputs[i] : Tensor();
+    bool narrow = halfType && t.dtype() == DType::F32 &&
+                  !(node && (node.getOpType() == "Cast" ||
+                             node.getOpType() == "CastLike"));
+    results.push_back(narrow ? t.cast(*halfType) : t);
+  }
+  return success();
+}
+
 FailureOr<std::vector<Tensor>>
 mlir::lowbit::interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
                         const InterpreterOptions &options) {
@@ -328,77 +409,17 @@ mlir::lowbit::interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
     if (isa<NoValueOp>(op))
       continue;
 
-    KernelContext ctx;
-    ctx.numOutputs = op.getNumResults();
-    std::vector<Tensor> widened;
-    widened.reserve(op.getNumOperands());
-    std::optional<DType> halfType;
-    auto node = dyn_cast<OnnxNodeOp>(op);
-    bool keepHalf = node && movesBytesOnly(node.getOpType());
-    for (Value v : op.getOperands()) {
-      if (isa<NoneType>(v.getType())) {
-        ctx.inputs.push_back(nullptr);
-        continue;
-      }
-      auto it = values.find(v);
-      if (it == values.end()) {
-        op.emitError() << "internal error: operand has no value";
-        return failure();
-      }
-      const Tensor &t = it->second;
-      if (!keepHalf && (t.dtype() == DType::F16 || t.dtype() == DType::BF16)) {
-        halfType = t.dtype();
-        widened.push_back(t.cast(DType::F32));
-        ctx.inputs.push_back(&widened.back());
-      } else {
-        ctx.inputs.push_back(&t);
-      }
-    }
-
-    LogicalResult result = failure();
-    std::string where;
-    if (node) {
-      ctx.opType = node.getOpType();
-      ctx.opset = node.getOpset();
-      ctx.attrs = node.getAttrsAttr();
-      StringRef domain = node.getDomain().value_or("");
-      std::string key =
-          domain.empty() ? ctx.opType.str() : (domain + "." + ctx.opType).str();
-      where = describeNode(node);
-      Kernel kernel = kernels.lookup(key);
-      if (!kernel) {
-        std::string name = "?";
-        if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
-          name = loc.getName().str();
-        op.emitError() << "unsupported: "
-                       << (domain.empty() ? "" : (domain + ".").str())
-                       << ctx.opType << " (opset " << ctx.opset
-                       << ") at node '" << name << "'";
-        return failure();
-      }
-      result = kernel(ctx);
-    } else if (isa<LinearOp, Conv2DOp, MatmulOp>(op)) {
-      where = op.getName().getStringRef().str();
-      result = runLayerOp(&op, ctx, kernels);
-    } else {
-      op.emitError() << "unsupported: the interpreter cannot run "
-                     << op.getName();
+    std::vector<Tensor> results;
+    if (failed(executeOp(
+            op, kernels,
+            [&](Value v) -> const Tensor * {
+              auto it = values.find(v);
+              return it == values.end() ? nullptr : &it->second;
+            },
+            results)))
       return failure();
-    }
-    if (failed(result)) {
-      if (ctx.unsupported)
-        op.emitError() << "unsupported: " << where << ": " << ctx.error;
-      else
-        op.emitError() << where << ": " << ctx.error;
-      return failure();
-    }
-    for (unsigned i = 0; i < op.getNumResults(); ++i) {
-      Tensor t = i < ctx.outputs.size() ? ctx.outputs[i] : Tensor();
-      bool narrow = halfType && t.dtype() == DType::F32 &&
-                    !(node && (node.getOpType() == "Cast" ||
-                               node.getOpType() == "CastLike"));
-      values[op.getResult(i)] = narrow ? t.cast(*halfType) : t;
-    }
+    for (unsigned i = 0; i < op.getNumResults(); ++i)
+      values[op.getResult(i)] = results[i];
     if (options.observer) {
       std::vector<Tensor> outs;
       for (Value r : op.getResults())
@@ -413,4 +434,26 @@ mlir::lowbit::interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
   }
   emitError(func.getLoc()) << "function has no return";
   return failure();
+}
+
+FailureOr<std::vector<Tensor>>
+mlir::lowbit::evaluateOp(Operation *op, ArrayRef<Tensor> operands) {
+  std::vector<Tensor> results;
+  unsigned i = 0;
+  if (failed(executeOp(
+          *op, getKernels(),
+          [&](Value v) -> const Tensor * {
+            for (unsigned k = 0; k < op->getNumOperands(); ++k)
+              if (op->getOperand(k) == v)
+                return &operands[k];
+            return nullptr;
+          },
+          results)))
+    return failure();
+  (void)i;
+  return results;
+}
+
+FailureOr<Tensor> mlir::lowbit::tensorFromConstant(Attribute attr) {
+  return interp::tensorFromAttr(attr);
 }

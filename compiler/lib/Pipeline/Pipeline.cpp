@@ -7,6 +7,7 @@
 #include "lowbit/Pipeline/Pipeline.h"
 
 #include "lowbit/Conversion/Passes.h"
+#include "lowbit/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/PassRegistry.h"
@@ -17,8 +18,15 @@ using namespace mlir;
 void mlir::lowbit::buildFrontendPipeline(OpPassManager &pm,
                                          const FrontendOptions &options) {
   OpPassManager &funcPm = pm.nest<func::FuncOp>();
+  // Fold first so that weights computed from constants (dequantized int8
+  // initializers, reshaped matrices) are constants when layers convert, and
+  // again for what the conversion exposes.
+  if (options.foldConstants)
+    funcPm.addPass(createFoldConstantsPass());
   if (options.convertLayers)
     funcPm.addPass(createConvertOnnxToLowbitPass());
+  if (options.foldConstants)
+    funcPm.addPass(createFoldConstantsPass());
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createCSEPass());
 }

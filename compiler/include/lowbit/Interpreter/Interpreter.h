@@ -36,6 +36,15 @@ FailureOr<std::vector<Tensor>>
 interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
           const InterpreterOptions &options = {});
 
+/// Runs a single op on `operands` (one per operand; NoneType operands are
+/// ignored) and returns its results: constant folding at compile time uses
+/// the same kernels as the golden model.
+FailureOr<std::vector<Tensor>> evaluateOp(Operation *op,
+                                          ArrayRef<Tensor> operands);
+
+/// Converts a constant attribute (dense or dense resource) to a tensor.
+FailureOr<Tensor> tensorFromConstant(Attribute attr);
+
 /// True when the interpreter has a kernel for `opType` in `domain` ("" for
 /// ai.onnx).
 bool isSupportedOnnxOp(StringRef domain, StringRef opType);

@@ -24,6 +24,10 @@ struct FrontendOptions : public PassPipelineOptions<FrontendOptions> {
       *this, "convert-layers",
       llvm::cl::desc("Turn ONNX layers with constant weights into lowbit ops"),
       llvm::cl::init(true)};
+  Option<bool> foldConstants{
+      *this, "fold-constants",
+      llvm::cl::desc("Evaluate ops on constants with the interpreter"),
+      llvm::cl::init(true)};
 };
 
 /// Imported ONNX IR -> lowbit IR with layer ops, cleaned up.

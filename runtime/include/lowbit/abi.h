@@ -1,0 +1,140 @@
+// lowbit/abi.h - the contract between generated code and the runtime.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// `lowbit compile` emits C that includes only this header. The generated
+// code owns the model's control flow and its fused elementwise loops; heavy
+// work goes through the kernels declared here. Any change to a struct or a
+// kernel signature bumps LOWBIT_RUNTIME_ABI_VERSION.
+//
+// Weight layouts (the `layout` string of a package weight):
+//   "f32"          dense row-major floats, as in the IR
+//   "f32-panel16"  a [N, K] linear weight as ceil(N/16) panels, each K rows
+//                  of 16 floats (k-major inside a panel, zero-padded in N):
+//                  the B operand of lowbit_k_sgemm_packed
+#ifndef LOWBIT_ABI_H_
+#define LOWBIT_ABI_H_
+
+#include "lowbit/runtime.h"
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+// CPU feature bits (lowbit_options_t.cpu_features, lowbit_exec_t).
+#define LOWBIT_CPU_AVX2 (1u << 0)      // AVX2 + FMA
+#define LOWBIT_CPU_AVX512 (1u << 1)    // AVX-512 F/BW/DQ/VL
+#define LOWBIT_CPU_AVX512VNNI (1u << 2)
+#define LOWBIT_CPU_AVXVNNI (1u << 3)
+// Reference kernels only (tests and oracles).
+#define LOWBIT_CPU_REFERENCE (1u << 31)
+
+// The width of a packed weight panel.
+#define LOWBIT_PANEL 16
+
+typedef struct lowbit_threadpool_t lowbit_threadpool_t;
+
+// What generated code receives for one run.
+typedef struct lowbit_exec_t {
+  uint8_t *arena;             // activations at compile-time offsets
+  const uint8_t *weights;     // the package's weight blob (64-byte aligned)
+  lowbit_threadpool_t *pool;  // NULL: run on the calling thread
+  uint32_t cpu;               // LOWBIT_CPU_* bits in use
+} lowbit_exec_t;
+
+typedef struct lowbit_tensor_desc_t {
+  const char *name;
+  int32_t dtype;              // lowbit_dtype_t
+  int32_t rank;
+  const int64_t *shape;
+} lowbit_tensor_desc_t;
+
+// Emitted once per model as `const lowbit_model_code_t lowbit_model_<name>`.
+struct lowbit_model_code_t {
+  uint32_t abi_version;       // LOWBIT_RUNTIME_ABI_VERSION
+  const char *name;
+  uint64_t arena_size;        // bytes
+  uint32_t weights_crc32;     // must equal the package's
+  uint32_t num_inputs;
+  uint32_t num_outputs;
+  const lowbit_tensor_desc_t *inputs;
+  const lowbit_tensor_desc_t *outputs;
+  lowbit_status_t (*run)(const lowbit_exec_t *exec, const void *const *inputs,
+                         void *const *outputs);
+};
+
+//===----------------------------------------------------------------------===//
+// Kernels
+//===----------------------------------------------------------------------===//
+
+// Activation fused into a GEMM epilogue.
+enum { LOWBIT_ACT_NONE = 0, LOWBIT_ACT_RELU = 1 };
+
+// C[m, n] = act(sum_k A[m, k] * W[n, k] + bias[n]) with W in "f32-panel16"
+// layout. A is row-major with leading dimension |lda|; C element (m, n) is
+// at C[m * ldc_m + n * ldc_n]. |bias| may be NULL. Parallel over the pool.
+void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                           int64_t k, const float *a, int64_t lda,
+                           const float *w_packed, const float *bias, float *c,
+                           int64_t ldc_m, int64_t ldc_n, int act);
+
+// Bytes of scratch lowbit_k_sgemm needs to pack a [K, N] operand.
+int64_t lowbit_k_sgemm_scratch(int64_t n, int64_t k);
+
+// Batched C[b] = A[b] · B[b] for activations: A [M, K] with strides
+// (a_rs, a_cs), B [K, N] with strides (b_rs, b_cs), C dense [M, N]; the
+// batch offsets are a_bs/b_bs/c_bs elements. B is packed into |scratch|
+// (lowbit_k_sgemm_scratch(n, k) bytes per batch item, reused).
+void lowbit_k_sgemm_batched(const lowbit_exec_t *exec, int64_t batch,
+                            int64_t m, int64_t n, int64_t k, const float *a,
+                            int64_t a_bs, int64_t a_rs, int64_t a_cs,
+                            const float *b, int64_t b_bs, int64_t b_rs,
+                            int64_t b_cs, float *c, int64_t c_bs,
+                            float *scratch);
+
+// 2-D convolution, NCHW input [n, c, h, w], weight packed as "f32-panel16"
+// of the [O, C/g * kh * kw] matrix per group (groups stacked), output
+// [n, O, oh, ow]. |scratch| holds one group's patches:
+// lowbit_k_conv2d_scratch(...) bytes.
+typedef struct lowbit_conv2d_params_t {
+  int64_t n, c, h, w, o, oh, ow, kh, kw;
+  int64_t stride_h, stride_w, pad_t, pad_l, dil_h, dil_w, groups;
+  int act;
+} lowbit_conv2d_params_t;
+int64_t lowbit_k_conv2d_scratch(const lowbit_conv2d_params_t *p);
+void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
+                     const float *x, const float *w_packed, const float *bias,
+                     float *y, float *scratch);
+
+// Pooling over NCHW (kind 0 = max, 1 = average excluding padding,
+// 2 = average including padding).
+typedef struct lowbit_pool2d_params_t {
+  int64_t nc, h, w, oh, ow, kh, kw, stride_h, stride_w, pad_t, pad_l, pad_b,
+      pad_r, dil_h, dil_w;
+  int kind;
+} lowbit_pool2d_params_t;
+void lowbit_k_pool2d(const lowbit_exec_t *exec, const lowbit_pool2d_params_t *p,
+                     const float *x, float *y);
+
+// Softmax (kind 0), log-softmax (1) over the middle axis of [outer, len,
+// inner].
+void lowbit_k_softmax(const lowbit_exec_t *exec, int64_t outer, int64_t len,
+                      int64_t inner, const float *x, float *y, int kind);
+
+// Layer normalization of rows of length |len|; scale/bias have |len| values
+// (bias may be NULL).
+void lowbit_k_layernorm(const lowbit_exec_t *exec, int64_t rows, int64_t len,
+                        const float *x, const float *scale, const float *bias,
+                        float epsilon, float *y);
+
+// Row gather: y[i] = table[index[i]] for rows of |row_bytes| bytes; indices
+// are int64, negative counts from the end. Returns LOWBIT_INVALID_ARGUMENT
+// on an index out of range.
+lowbit_status_t lowbit_k_gather_rows(int64_t rows, int64_t row_bytes,
+                                     const void *table, int64_t n,
+                                     const int64_t *index, void *y);
+
+#ifdef __cplusplus
+} // extern "C"
+#endif
+
+#endif // LOWBIT_ABI_H_

@@ -1,0 +1,171 @@
+// gemm.c - the f32 GEMM driver: blocking, threading, ISA dispatch.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+// C = act(A · Wᵀ + bias) with W pre-packed in 16-wide panels
+// (LOWBIT_PANEL, "f32-panel16" in abi.h). Loop order per task: K blocks
+// (KC) outermost, then panels (each KC x 16 block stays in L1), then MR-row
+// tiles of an MC-row block of A (which stays in L2). Tasks split the
+// (M block, panel group) grid across the pool.
+#include "../src/internal.h"
+
+#include <string.h>
+
+enum { KC = 512, PANELS_PER_TASK = 4 };
+
+void lowbit_ukernel_ref(int64_t mr, int64_t kc, const float *a, int64_t lda,
+                        const float *panel, float *acc) {
+  for (int64_t r = 0; r < mr; ++r) {
+    float row[LOWBIT_PANEL] = {0};
+    for (int64_t k = 0; k < kc; ++k) {
+      float av = a[r * lda + k];
+      const float *b = panel + k * LOWBIT_PANEL;
+      for (int j = 0; j < LOWBIT_PANEL; ++j)
+        row[j] += av * b[j];
+    }
+    memcpy(acc + r * LOWBIT_PANEL, row, sizeof(row));
+  }
+}
+
+typedef struct gemm_task_t {
+  int64_t m, n, k, lda, ldc_m, ldc_n, mc, mr;
+  int64_t m_blocks, panel_groups;
+  const float *a, *w, *bias;
+  float *c;
+  int act;
+  lowbit_ukernel_fn uk;
+} gemm_task_t;
+
+static void epilogue(const gemm_task_t *t, const float *acc, int64_t m0,
+                     int64_t mr, int64_t n0, int first, int last) {
+  int64_t nr = t->n - n0 < LOWBIT_PANEL ? t->n - n0 : LOWBIT_PANEL;
+  for (int64_t r = 0; r < mr; ++r) {
+    float *crow = t->c + (m0 + r) * t->ldc_m + n0 * t->ldc_n;
+    const float *arow = acc + r * LOWBIT_PANEL;
+    for (int64_t j = 0; j < nr; ++j) {
+      float v = arow[j];
+      if (!first)
+        v += crow[j * t->ldc_n];
+      if (last) {
+        if (t->bias)
+          v += t->bias[n0 + j];
+        if (t->act == LOWBIT_ACT_RELU && v < 0.0f)
+          v = 0.0f;
+      }
+      crow[j * t->ldc_n] = v;
+    }
+  }
+}
+
+static void gemm_range(void *ctx, int64_t begin, int64_t end) {
+  const gemm_task_t *t = (const gemm_task_t *)ctx;
+  float acc[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
+  int64_t panels = (t->n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
+  for (int64_t task = begin; task < end; ++task) {
+    int64_t mb = task / t->panel_groups, pg = task % t->panel_groups;
+    int64_t m0 = mb * t->mc, m1 = m0 + t->mc < t->m ? m0 + t->mc : t->m;
+    int64_t p0 = pg * PANELS_PER_TASK;
+    int64_t p1 = p0 + PANELS_PER_TASK < panels ? p0 + PANELS_PER_TASK : panels;
+    for (int64_t k0 = 0; k0 < t->k; k0 += KC) {
+      int64_t kc = t->k - k0 < KC ? t->k - k0 : KC;
+      int first = k0 == 0, last = k0 + kc >= t->k;
+      for (int64_t p = p0; p < p1; ++p) {
+        const float *panel = t->w + (p * t->k + k0) * LOWBIT_PANEL;
+        for (int64_t r = m0; r < m1; r += t->mr) {
+          int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
+          t->uk(mr, kc, t->a + r * t->lda + k0, t->lda, panel, acc);
+          epilogue(t, acc, r, mr, p * LOWBIT_PANEL, first, last);
+        }
+      }
+    }
+    if (t->k == 0) // C = act(bias)
+      for (int64_t p = p0; p < p1; ++p)
+        for (int64_t r = m0; r < m1; r += t->mr) {
+          int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
+          memset(acc, 0, sizeof(acc));
+          epilogue(t, acc, r, mr, p * LOWBIT_PANEL, 1, 1);
+        }
+  }
+}
+
+void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                           int64_t k, const float *a, int64_t lda,
+                           const float *w_packed, const float *bias, float *c,
+                           int64_t ldc_m, int64_t ldc_n, int act) {
+  if (m <= 0 || n <= 0)
+    return;
+  gemm_task_t t;
+  uint32_t cpu = exec->cpu;
+  if ((cpu & LOWBIT_CPU_AVX512) && !(cpu & LOWBIT_CPU_REFERENCE)) {
+    t.uk = lowbit_ukernel_avx512;
+    t.mr = LOWBIT_MR_AVX512;
+  } else if ((cpu & LOWBIT_CPU_AVX2) && !(cpu & LOWBIT_CPU_REFERENCE)) {
+    t.uk = lowbit_ukernel_avx2;
+    t.mr = LOWBIT_MR_AVX2;
+  } else {
+    t.uk = lowbit_ukernel_ref;
+    t.mr = LOWBIT_MR_REF;
+  }
+  t.m = m;
+  t.n = n;
+  t.k = k;
+  t.lda = lda;
+  t.ldc_m = ldc_m;
+  t.ldc_n = ldc_n;
+  t.a = a;
+  t.w = w_packed;
+  t.bias = bias;
+  t.c = c;
+  t.act = act;
+  // MC: about 128 KB of A per block, a multiple of MR.
+  int64_t kk = k < KC ? (k > 0 ? k : 1) : KC;
+  t.mc = (32768 / kk) / t.mr * t.mr;
+  if (t.mc < t.mr)
+    t.mc = t.mr;
+  t.m_blocks = (m + t.mc - 1) / t.mc;
+  int64_t panels = (n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
+  t.panel_groups = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
+  // With few M blocks, make sure every thread still gets work.
+  int threads = lowbit_threadpool_size(exec->pool);
+  while (t.m_blocks * t.panel_groups < 2 * threads && t.mc > t.mr) {
+    t.mc = (t.mc / 2 + t.mr - 1) / t.mr * t.mr;
+    t.m_blocks = (m + t.mc - 1) / t.mc;
+  }
+  int64_t tasks = t.m_blocks * t.panel_groups;
+  if (m * n * k < 32768)
+    gemm_range(&t, 0, tasks);
+  else
+    lowbit_parallel_for(exec->pool, tasks, gemm_range, &t);
+}
+
+int64_t lowbit_k_sgemm_scratch(int64_t n, int64_t k) {
+  int64_t panels = (n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
+  return panels * (k > 0 ? k : 1) * LOWBIT_PANEL * (int64_t)sizeof(float);
+}
+
+/// Packs B [K, N] (strides rs, cs) into 16-wide panels.
+static void pack_b(int64_t n, int64_t k, const float *b, int64_t rs,
+                   int64_t cs, float *out) {
+  int64_t panels = (n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
+  for (int64_t p = 0; p < panels; ++p)
+    for (int64_t kk = 0; kk < k; ++kk) {
+      float *dst = out + (p * k + kk) * LOWBIT_PANEL;
+      for (int j = 0; j < LOWBIT_PANEL; ++j) {
+        int64_t col = p * LOWBIT_PANEL + j;
+        dst[j] = col < n ? b[kk * rs + col * cs] : 0.0f;
+      }
+    }
+}
+
+void lowbit_k_sgemm_batched(const lowbit_exec_t *exec, int64_t batch,
+                            int64_t m, int64_t n, int64_t k, const float *a,
+                            int64_t a_bs, int64_t a_rs, int64_t a_cs,
+                            const float *b, int64_t b_bs, int64_t b_rs,
+                            int64_t b_cs, float *c, int64_t c_bs,
+                            float *scratch) {
+  (void)a_cs; // the compiler materializes A with unit column stride
+  for (int64_t i = 0; i < batch; ++i) {
+    pack_b(n, k, b + i * b_bs, b_rs, b_cs, scratch);
+    lowbit_k_sgemm_packed(exec, m, n, k, a + i * a_bs, a_rs, scratch, NULL,
+                          c + i * c_bs, n, 1, LOWBIT_ACT_NONE);
+  }
+}

@@ -1,0 +1,222 @@
+// nn.c - convolution, pooling, softmax, layer norm and gather kernels.
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+#include "../src/internal.h"
+
+#include <float.h>
+#include <math.h>
+#include <string.h>
+
+//===----------------------------------------------------------------------===//
+// Convolution: im2col (one row per output pixel) + packed GEMM per group
+//===----------------------------------------------------------------------===//
+
+int64_t lowbit_k_conv2d_scratch(const lowbit_conv2d_params_t *p) {
+  int64_t kg = (p->c / p->groups) * p->kh * p->kw;
+  return p->oh * p->ow * kg * (int64_t)sizeof(float);
+}
+
+typedef struct im2col_t {
+  const lowbit_conv2d_params_t *p;
+  const float *x; // this batch item and group: [cg, h, w]
+  float *cols;    // [oh * ow, cg * kh * kw]
+  int64_t cg;
+} im2col_t;
+
+static void im2col_range(void *ctx, int64_t begin, int64_t end) {
+  const im2col_t *t = (const im2col_t *)ctx;
+  const lowbit_conv2d_params_t *p = t->p;
+  int64_t kg = t->cg * p->kh * p->kw;
+  for (int64_t pix = begin; pix < end; ++pix) {
+    int64_t oy = pix / p->ow, ox = pix % p->ow;
+    float *row = t->cols + pix * kg;
+    for (int64_t ci = 0; ci < t->cg; ++ci) {
+      const float *xc = t->x + ci * p->h * p->w;
+      for (int64_t ky = 0; ky < p->kh; ++ky) {
+        int64_t iy = oy * p->stride_h - p->pad_t + ky * p->dil_h;
+        for (int64_t kx = 0; kx < p->kw; ++kx) {
+          int64_t ix = ox * p->stride_w - p->pad_l + kx * p->dil_w;
+          *row++ = (iy >= 0 && iy < p->h && ix >= 0 && ix < p->w)
+                       ? xc[iy * p->w + ix]
+                       : 0.0f;
+        }
+      }
+    }
+  }
+}
+
+void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
+                     const float *x, const float *w_packed, const float *bias,
+                     float *y, float *scratch) {
+  int64_t cg = p->c / p->groups, og = p->o / p->groups;
+  int64_t kg = cg * p->kh * p->kw, pixels = p->oh * p->ow;
+  int64_t panel_floats =
+      (og + LOWBIT_PANEL - 1) / LOWBIT_PANEL * LOWBIT_PANEL * kg;
+  for (int64_t b = 0; b < p->n; ++b)
+    for (int64_t g = 0; g < p->groups; ++g) {
+      im2col_t t = {p, x + (b * p->c + g * cg) * p->h * p->w, scratch, cg};
+      if (pixels * kg > 16384)
+        lowbit_parallel_for(exec->pool, pixels, im2col_range, &t);
+      else
+        im2col_range(&t, 0, pixels);
+      lowbit_k_sgemm_packed(exec, pixels, og, kg, scratch, kg,
+                            w_packed + g * panel_floats,
+                            bias ? bias + g * og : NULL,
+                            y + (b * p->o + g * og) * pixels, 1, pixels,
+                            p->act);
+    }
+}
+
+//===----------------------------------------------------------------------===//
+// Pooling
+//===----------------------------------------------------------------------===//
+
+typedef struct pool_t {
+  const lowbit_pool2d_params_t *p;
+  const float *x;
+  float *y;
+} pool_t;
+
+static void pool_range(void *ctx, int64_t begin, int64_t end) {
+  const pool_t *t = (const pool_t *)ctx;
+  const lowbit_pool2d_params_t *p = t->p;
+  for (int64_t plane = begin; plane < end; ++plane) {
+    const float *x = t->x + plane * p->h * p->w;
+    float *y = t->y + plane * p->oh * p->ow;
+    for (int64_t oy = 0; oy < p->oh; ++oy)
+      for (int64_t ox = 0; ox < p->ow; ++ox) {
+        float acc = p->kind == 0 ? -INFINITY : 0.0f;
+        int64_t count = 0, padded = 0;
+        for (int64_t ky = 0; ky < p->kh; ++ky) {
+          int64_t iy = oy * p->stride_h - p->pad_t + ky * p->dil_h;
+          for (int64_t kx = 0; kx < p->kw; ++kx) {
+            int64_t ix = ox * p->stride_w - p->pad_l + kx * p->dil_w;
+            if (iy >= -p->pad_t && iy < p->h + p->pad_b && ix >= -p->pad_l &&
+                ix < p->w + p->pad_r)
+              ++padded;
+            if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w)
+              continue;
+            float v = x[iy * p->w + ix];
+            ++count;
+            if (p->kind == 0)
+              acc = v > acc ? v : acc;
+            else
+              acc += v;
+          }
+        }
+        if (p->kind == 1)
+          acc /= (float)(count ? count : 1);
+        else if (p->kind == 2)
+          acc /= (float)(padded ? padded : 1);
+        y[oy * p->ow + ox] = acc;
+      }
+  }
+}
+
+void lowbit_k_pool2d(const lowbit_exec_t *exec, const lowbit_pool2d_params_t *p,
+                     const float *x, float *y) {
+  pool_t t = {p, x, y};
+  if (p->nc * p->oh * p->ow * p->kh * p->kw > 16384)
+    lowbit_parallel_for(exec->pool, p->nc, pool_range, &t);
+  else
+    pool_range(&t, 0, p->nc);
+}
+
+//===----------------------------------------------------------------------===//
+// Softmax and layer normalization
+//===----------------------------------------------------------------------===//
+
+typedef struct softmax_t {
+  int64_t len, inner;
+  const float *x;
+  float *y;
+  int kind;
+} softmax_t;
+
+static void softmax_range(void *ctx, int64_t begin, int64_t end) {
+  const softmax_t *t = (const softmax_t *)ctx;
+  for (int64_t row = begin; row < end; ++row) {
+    int64_t o = row / t->inner, i = row % t->inner;
+    const float *x = t->x + o * t->len * t->inner + i;
+    float *y = t->y + o * t->len * t->inner + i;
+    float mx = -INFINITY;
+    for (int64_t k = 0; k < t->len; ++k)
+      mx = x[k * t->inner] > mx ? x[k * t->inner] : mx;
+    float sum = 0.0f;
+    for (int64_t k = 0; k < t->len; ++k) {
+      float e = expf(x[k * t->inner] - mx);
+      if (t->kind == 0)
+        y[k * t->inner] = e;
+      sum += e;
+    }
+    if (t->kind == 0) {
+      float inv = 1.0f / sum;
+      for (int64_t k = 0; k < t->len; ++k)
+        y[k * t->inner] *= inv;
+    } else {
+      float lse = mx + logf(sum);
+      for (int64_t k = 0; k < t->len; ++k)
+        y[k * t->inner] = x[k * t->inner] - lse;
+    }
+  }
+}
+
+void lowbit_k_softmax(const lowbit_exec_t *exec, int64_t outer, int64_t len,
+                      int64_t inner, const float *x, float *y, int kind) {
+  softmax_t t = {len, inner, x, y, kind};
+  int64_t rows = outer * inner;
+  if (rows * len > 16384)
+    lowbit_parallel_for(exec->pool, rows, softmax_range, &t);
+  else
+    softmax_range(&t, 0, rows);
+}
+
+typedef struct layernorm_t {
+  int64_t len;
+  const float *x, *scale, *bias;
+  float eps;
+  float *y;
+} layernorm_t;
+
+static void layernorm_range(void *ctx, int64_t begin, int64_t end) {
+  const layernorm_t *t = (const layernorm_t *)ctx;
+  for (int64_t row = begin; row < end; ++row) {
+    const float *x = t->x + row * t->len;
+    float *y = t->y + row * t->len;
+    float mean = 0.0f;
+    for (int64_t k = 0; k < t->len; ++k)
+      mean += x[k];
+    mean /= (float)t->len;
+    float var = 0.0f;
+    for (int64_t k = 0; k < t->len; ++k) {
+      float d = x[k] - mean;
+      var += d * d;
+    }
+    var /= (float)t->len;
+    float inv = 1.0f / sqrtf(var + t->eps);
+    for (int64_t k = 0; k < t->len; ++k)
+      y[k] = (x[k] - mean) * inv * t->scale[k] + (t->bias ? t->bias[k] : 0.0f);
+  }
+}
+
+void lowbit_k_layernorm(const lowbit_exec_t *exec, int64_t rows, int64_t len,
+                        const float *x, const float *scale, const float *bias,
+                        float epsilon, float *y) {
+  layernorm_t t = {len, x, scale, bias, epsilon, y};
+  if (rows * len > 16384)
+    lowbit_parallel_for(exec->pool, rows, layernorm_range, &t);
+  else
+    layernorm_range(&t, 0, rows);
+}
+
+lowbit_status_t lowbit_k_gather_rows(int64_t rows, int64_t row_bytes,
+                                     const void *table, int64_t n,
+                                     const int64_t *index, void *y) {
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t r = index[i] < 0 ? index[i] + rows : index[i];
+    if (r < 0 || r >= rows)
+      return LOWBIT_INVALID_ARGUMENT;
+    memcpy((char *)y + i * row_bytes, (const char *)table + r * row_bytes,
+           (size_t)row_bytes);
+  }
+  return LOWBIT_OK;
+}

@@ -1,0 +1,53 @@
+// internal.h - runtime internals shared by the sources (not installed).
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+#ifndef LOWBIT_RUNTIME_INTERNAL_H_
+#define LOWBIT_RUNTIME_INTERNAL_H_
+
+#include "lowbit/abi.h"
+
+#include <stdint.h>
+
+// Splits [0, n) into one contiguous chunk per thread and calls
+// fn(ctx, begin, end) for each, the calling thread taking the first chunk.
+// Returns when every chunk is done. |pool| may be NULL (runs inline).
+typedef void (*lowbit_range_fn)(void *ctx, int64_t begin, int64_t end);
+void lowbit_parallel_for(lowbit_threadpool_t *pool, int64_t n,
+                         lowbit_range_fn fn, void *ctx);
+int lowbit_threadpool_size(const lowbit_threadpool_t *pool);
+lowbit_status_t lowbit_threadpool_create(int num_threads,
+                                         lowbit_threadpool_t **out_pool);
+void lowbit_threadpool_destroy(lowbit_threadpool_t *pool);
+
+// CPU features of this machine (LOWBIT_CPU_* bits).
+uint32_t lowbit_cpu_detect(void);
+
+// CRC-32 (IEEE 802.3, reflected, init/xorout 0xFFFFFFFF).
+uint32_t lowbit_crc32(const void *data, size_t size);
+
+// The verified parts of a package the session needs.
+typedef struct lowbit_package_view_t {
+  const uint8_t *weights;
+  uint64_t weights_size;
+  uint64_t arena_size;
+} lowbit_package_view_t;
+lowbit_status_t lowbit_package_open(const lowbit_model_code_t *code,
+                                    const void *data, size_t size,
+                                    lowbit_package_view_t *out, char *message,
+                                    size_t message_size);
+
+// Micro-kernels: acc[MR][16] (row-major, only mr rows used) =
+// sum_k a[r * lda + k] * panel[k * 16 + j] for k in [0, kc).
+typedef void (*lowbit_ukernel_fn)(int64_t mr, int64_t kc, const float *a,
+                                  int64_t lda, const float *panel, float *acc);
+void lowbit_ukernel_ref(int64_t mr, int64_t kc, const float *a, int64_t lda,
+                        const float *panel, float *acc);
+void lowbit_ukernel_avx2(int64_t mr, int64_t kc, const float *a, int64_t lda,
+                         const float *panel, float *acc);
+void lowbit_ukernel_avx512(int64_t mr, int64_t kc, const float *a,
+                           int64_t lda, const float *panel, float *acc);
+#define LOWBIT_MR_REF 8
+#define LOWBIT_MR_AVX2 6
+#define LOWBIT_MR_AVX512 12
+#define LOWBIT_MR_MAX 12
+
+#endif // LOWBIT_RUNTIME_INTERNAL_H_
