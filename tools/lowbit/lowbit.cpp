@@ -18,6 +18,10 @@
 #include "lowbit/InitAll.h"
 #include "lowbit/Interpreter/Interpreter.h"
 #include "lowbit/Pipeline/Pipeline.h"
+#include "lowbit/Target/X86/X86Target.h"
+
+#include "Compiled.h"
+#include "lowbit_package_generated.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -34,8 +38,10 @@
 
 #include <CLI/CLI.hpp>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <random>
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -345,6 +351,354 @@ int runRun(const RunArgs &args) {
   return kOk;
 }
 
+//===----------------------------------------------------------------------===//
+// lowbit compile
+//===----------------------------------------------------------------------===//
+
+struct CompileArgs {
+  std::string model;
+  std::string target = "x86";
+  std::string output;
+  std::string name;
+  std::string cpu = "native";
+  std::string cc = "cc";
+  std::vector<std::string> inputShapes;
+};
+
+int runCompile(const CompileArgs &args) {
+  if (args.target != "x86") {
+    llvm::errs() << "lowbit: error: unsupported target '" << args.target
+                 << "' (available: x86)\n";
+    return kUnsupported;
+  }
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  MLIRContext ctx(registry);
+  DiagnosticPrinter diags(ctx);
+  OnnxImportOptions options;
+  if (!parseInputShapes(args.inputShapes, options))
+    return kUsage;
+  auto start = std::chrono::steady_clock::now();
+  OwningOpRef<ModuleOp> module = loadModel(args.model, ctx, options);
+  if (!module || failed(prepareForX86(*module)))
+    return diags.exitCode();
+  std::string name = args.name.empty() ? modelIdentifier(args.model) : args.name;
+  FailureOr<X86Artifact> artifact = emitX86Model(*module, name);
+  if (failed(artifact))
+    return diags.exitCode();
+  X86BuildOptions build;
+  build.outDir = args.output;
+  build.cpu = args.cpu;
+  build.cc = args.cc;
+  std::string error;
+  if (failed(writeX86Artifact(*artifact, build, error))) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                           start)
+                 .count();
+  llvm::outs() << llvm::format(
+      "compiled %s for x86 in %.1f s: %s/%s.{c,h,o,so,lbpkg}, arena %llu "
+      "bytes, weights %llu bytes, %zu kernel calls and loops\n",
+      args.model.c_str(), s, args.output.c_str(), name.c_str(),
+      (unsigned long long)artifact->arenaSize,
+      (unsigned long long)artifact->weightBytes, artifact->layers.size());
+  return kOk;
+}
+
+/// Reads inputs for a compiled model, checking them against its signature.
+bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
+                        const std::vector<std::string> &specs,
+                        std::vector<Tensor> &inputs) {
+  unsigned n = m.code->num_inputs;
+  inputs.assign(n, Tensor());
+  std::vector<bool> seen(n, false);
+  for (const std::string &spec : specs) {
+    size_t eq = spec.find('=');
+    std::string name = eq == std::string::npos ? "" : spec.substr(0, eq);
+    std::string file = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    unsigned idx = n;
+    for (unsigned i = 0; i < n; ++i)
+      if (name.empty() ? n == 1 : name == m.code->inputs[i].name)
+        idx = i;
+    if (idx == n) {
+      llvm::errs() << "lowbit: error: the model has no input named '" << name
+                   << "'\n";
+      return false;
+    }
+    FailureOr<Tensor> t = readTensorFile(file);
+    if (failed(t))
+      return false;
+    const lowbit_tensor_desc_t &d = m.code->inputs[idx];
+    bool ok = t->rank() == d.rank;
+    for (int r = 0; ok && r < d.rank; ++r)
+      ok = t->dim(r) == d.shape[r];
+    static const int dtypeOf[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
+    ok = ok && dtypeOf[static_cast<int>(t->dtype())] == d.dtype;
+    if (!ok) {
+      llvm::errs() << "lowbit: error: input '" << d.name << "' was compiled "
+                   << "for shape [";
+      for (int r = 0; r < d.rank; ++r)
+        llvm::errs() << (r ? "x" : "") << d.shape[r];
+      llvm::errs() << "] but " << file << " holds " << t->describe()
+                   << " (recompile with --input-shape)\n";
+      return false;
+    }
+    inputs[idx] = *t;
+    seen[idx] = true;
+  }
+  for (unsigned i = 0; i < n; ++i)
+    if (!seen[i]) {
+      llvm::errs() << "lowbit: error: missing --input " << m.code->inputs[i].name
+                   << "=FILE\n";
+      return false;
+    }
+  return true;
+}
+
+lowbit_session_t *openSession(const lowbit_tool::CompiledModel &m,
+                              int threads, uint32_t cpu) {
+  lowbit_options_t opts = {};
+  opts.num_threads = threads;
+  opts.cpu_features = cpu;
+  lowbit_session_t *session = nullptr;
+  char message[256];
+  lowbit_status_t st = lowbit_session_create_ex(
+      m.code, m.package.get(), m.packageSize, &opts, &session, message,
+      sizeof(message));
+  if (st != LOWBIT_OK) {
+    llvm::errs() << "lowbit: error: " << m.dir << ": "
+                 << lowbit_status_string(st) << ": " << message << "\n";
+    return nullptr;
+  }
+  return session;
+}
+
+DType dtypeOfDesc(int32_t d) { return static_cast<DType>(d); }
+
+int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
+  std::string error;
+  auto m = lowbit_tool::loadCompiled(args.model, error);
+  if (!m) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  std::vector<Tensor> inputs;
+  if (!readCompiledInputs(*m, args.inputs, inputs))
+    return kUsage;
+  lowbit_session_t *session = openSession(*m, threads, cpu);
+  if (!session)
+    return kInvalid;
+  std::vector<Tensor> outputs;
+  std::vector<const void *> in;
+  std::vector<void *> out;
+  for (const Tensor &t : inputs)
+    in.push_back(t.raw());
+  for (unsigned i = 0; i < m->code->num_outputs; ++i) {
+    const lowbit_tensor_desc_t &d = m->code->outputs[i];
+    outputs.push_back(Tensor::zeros(dtypeOfDesc(d.dtype),
+                                    std::vector<int64_t>(d.shape, d.shape + d.rank)));
+    out.push_back(outputs.back().raw());
+  }
+  auto start = std::chrono::steady_clock::now();
+  lowbit_status_t st = lowbit_session_run(session, in.data(), out.data());
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  if (st != LOWBIT_OK) {
+    llvm::errs() << "lowbit: error: run failed: " << lowbit_status_string(st)
+                 << ": " << lowbit_session_error(session) << "\n";
+    lowbit_session_destroy(session);
+    return kInvalid;
+  }
+  lowbit_session_destroy(session);
+  if (!args.outputDir.empty())
+    llvm::sys::fs::create_directories(args.outputDir);
+  for (unsigned i = 0; i < outputs.size(); ++i) {
+    std::string outName = m->code->outputs[i].name;
+    if (args.print)
+      printTensor(outName, outputs[i]);
+    if (args.outputDir.empty())
+      continue;
+    SmallString<256> path(args.outputDir);
+    llvm::sys::path::append(path, sanitizeName(outName) + ".npy");
+    if (failed(writeNpy(path, outputs[i], error))) {
+      llvm::errs() << "lowbit: error: " << error << "\n";
+      return kInvalid;
+    }
+    if (!args.print)
+      llvm::outs() << "wrote " << path << " (" << outputs[i].describe() << ")\n";
+  }
+  llvm::outs() << llvm::format("ran %s (compiled, %d threads) in %.2f ms\n",
+                               args.model.c_str(),
+                               threads, ms);
+  return kOk;
+}
+
+//===----------------------------------------------------------------------===//
+// lowbit bench / inspect
+//===----------------------------------------------------------------------===//
+
+struct BenchArgs {
+  std::string dir;
+  int iters = 100;
+  int warmup = 10;
+  int threads = 0;
+  std::string cpu;
+  std::vector<std::string> inputs;
+  bool json = false;
+};
+
+uint32_t parseCpu(const std::string &cpu, bool &ok) {
+  ok = true;
+  if (cpu.empty() || cpu == "native")
+    return 0;
+  if (cpu == "reference")
+    return LOWBIT_CPU_REFERENCE;
+  if (cpu == "avx2")
+    return LOWBIT_CPU_AVX2;
+  if (cpu == "avx512")
+    return LOWBIT_CPU_AVX512 | LOWBIT_CPU_AVX2;
+  ok = false;
+  return 0;
+}
+
+int runBench(const BenchArgs &args) {
+  std::string error;
+  auto m = lowbit_tool::loadCompiled(args.dir, error);
+  if (!m) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  bool ok;
+  uint32_t cpu = parseCpu(args.cpu, ok);
+  if (!ok) {
+    llvm::errs() << "lowbit: error: --cpu must be native, avx512, avx2 or "
+                    "reference\n";
+    return kUsage;
+  }
+  std::vector<Tensor> inputs;
+  if (!args.inputs.empty()) {
+    if (!readCompiledInputs(*m, args.inputs, inputs))
+      return kUsage;
+  } else {
+    std::mt19937 rng(0);
+    for (unsigned i = 0; i < m->code->num_inputs; ++i) {
+      const lowbit_tensor_desc_t &d = m->code->inputs[i];
+      Tensor t = Tensor::zeros(dtypeOfDesc(d.dtype),
+                               std::vector<int64_t>(d.shape, d.shape + d.rank));
+      if (t.dtype() == DType::F32)
+        for (int64_t k = 0; k < t.numel(); ++k)
+          t.data<float>()[k] =
+              std::uniform_real_distribution<float>(-1, 1)(rng);
+      else if (t.dtype() == DType::I64)
+        for (int64_t k = 0; k < t.numel(); ++k)
+          t.data<int64_t>()[k] = rng() % 2; // valid ids/masks/token types
+      inputs.push_back(t);
+    }
+  }
+  lowbit_session_t *session = openSession(*m, args.threads, cpu);
+  if (!session)
+    return kInvalid;
+  std::vector<Tensor> outputs;
+  std::vector<const void *> in;
+  std::vector<void *> out;
+  for (const Tensor &t : inputs)
+    in.push_back(t.raw());
+  for (unsigned i = 0; i < m->code->num_outputs; ++i) {
+    const lowbit_tensor_desc_t &d = m->code->outputs[i];
+    outputs.push_back(Tensor::zeros(dtypeOfDesc(d.dtype),
+                                    std::vector<int64_t>(d.shape, d.shape + d.rank)));
+    out.push_back(outputs.back().raw());
+  }
+  std::vector<double> times;
+  for (int i = 0; i < args.warmup + args.iters; ++i) {
+    auto start = std::chrono::steady_clock::now();
+    lowbit_status_t st = lowbit_session_run(session, in.data(), out.data());
+    double ms = std::chrono::duration<double, std::milli>(
+                    std::chrono::steady_clock::now() - start)
+                    .count();
+    if (st != LOWBIT_OK) {
+      llvm::errs() << "lowbit: error: run failed: " << lowbit_status_string(st)
+                   << "\n";
+      lowbit_session_destroy(session);
+      return kInvalid;
+    }
+    if (i >= args.warmup)
+      times.push_back(ms);
+  }
+  int threads = lowbit_session_num_threads(session);
+  lowbit_session_destroy(session);
+  std::sort(times.begin(), times.end());
+  auto pct = [&](double p) {
+    return times[std::min<size_t>(times.size() - 1,
+                                  static_cast<size_t>(p * times.size()))];
+  };
+  double mean = 0;
+  for (double t : times)
+    mean += t;
+  mean /= times.size();
+  if (args.json)
+    llvm::outs() << llvm::format(
+        "{\"model\": \"%s\", \"iters\": %zu, \"threads\": %d, "
+        "\"median_ms\": %.4f, \"p90_ms\": %.4f, \"p99_ms\": %.4f, "
+        "\"mean_ms\": %.4f, \"min_ms\": %.4f}\n",
+        m->name.c_str(), times.size(), threads, pct(0.5), pct(0.9), pct(0.99),
+        mean, times.front());
+  else
+    llvm::outs() << llvm::format(
+        "%s: %zu iterations on %d threads: median %.3f ms, p90 %.3f ms, p99 "
+        "%.3f ms, min %.3f ms\n",
+        m->name.c_str(), times.size(), threads, pct(0.5), pct(0.9), pct(0.99),
+        times.front());
+  return kOk;
+}
+
+int runInspect(const std::string &dir) {
+  std::string error;
+  auto m = lowbit_tool::loadCompiled(dir, error);
+  if (!m) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  char message[256];
+  lowbit_status_t st = lowbit_package_verify(m->code, m->package.get(),
+                                             m->packageSize, message,
+                                             sizeof(message));
+  if (st != LOWBIT_OK) {
+    llvm::errs() << "lowbit: error: " << dir << ": " << message << "\n";
+    return kInvalid;
+  }
+  const auto *pkg = ::lowbit::pkg::GetModel(m->package.get());
+  llvm::outs() << "model " << pkg->name()->str() << " (runtime ABI "
+               << pkg->abi_version() << ", package "
+               << m->packageSize << " bytes, verified)\n";
+  llvm::outs() << "arena: " << pkg->arena_size() << " bytes\n";
+  auto sig = [&](const char *what, auto *list) {
+    for (unsigned i = 0; i < list->size(); ++i) {
+      auto *t = list->Get(i);
+      llvm::outs() << what << " " << i << ": " << t->name()->str() << " "
+                   << ::lowbit::pkg::EnumNameDType(t->dtype()) << " [";
+      for (unsigned d = 0; d < t->shape()->size(); ++d)
+        llvm::outs() << (d ? "x" : "") << t->shape()->Get(d);
+      llvm::outs() << "]\n";
+    }
+  };
+  sig("input", pkg->inputs());
+  sig("output", pkg->outputs());
+  llvm::outs() << "weights: " << pkg->weights()->size() << " bytes, CRC-32 "
+               << llvm::format_hex(pkg->weights_crc32(), 10) << "\n";
+  for (unsigned i = 0; i < pkg->weight_table()->size(); ++i) {
+    auto *w = pkg->weight_table()->Get(i);
+    llvm::outs() << llvm::format("  %-40s %-12s %10llu bytes at %llu\n",
+                                 w->name()->c_str(), w->layout()->c_str(),
+                                 (unsigned long long)w->size(),
+                                 (unsigned long long)w->offset());
+  }
+  return kOk;
+}
+
 } // namespace
 
 int main(int argc, char **argv) {
@@ -395,7 +749,67 @@ int main(int argc, char **argv) {
   run->add_flag("--raw", runArgs.raw,
                 "Interpret the imported ONNX nodes as they are, without the "
                 "frontend pipeline");
-  run->callback([&] { code = runRun(runArgs); });
+  int runThreads = 0;
+  std::string runCpu;
+  run->add_option("--threads", runThreads,
+                  "Worker threads for a compiled model (0 = one per core)");
+  run->add_option("--cpu", runCpu,
+                  "Kernels for a compiled model: native (detect), avx512, "
+                  "avx2 or reference");
+  run->callback([&] {
+    if (lowbit_tool::isCompiledDir(runArgs.model)) {
+      bool ok;
+      uint32_t cpu = parseCpu(runCpu, ok);
+      code = ok ? runCompiled(runArgs, runThreads, cpu) : kUsage;
+    } else {
+      code = runRun(runArgs);
+    }
+  });
+
+  CompileArgs compileArgs;
+  CLI::App *comp = app.add_subcommand(
+      "compile",
+      "Compile a model to C + object code + a weight package (OUT/<name>.c, "
+      ".h, .o, .so, .lbpkg), written atomically");
+  comp->add_option("model", compileArgs.model, "ONNX model or lowbit IR")
+      ->required();
+  comp->add_option("-o,--output", compileArgs.output, "Output folder")
+      ->required();
+  comp->add_option("--target", compileArgs.target, "Target (default x86)");
+  comp->add_option("--name", compileArgs.name,
+                   "C identifier for the model (default: the file's stem)");
+  comp->add_option("--cpu", compileArgs.cpu,
+                   "-march for the generated code (default native)");
+  comp->add_option("--cc", compileArgs.cc,
+                   "C compiler for <name>.o/.so; empty to skip");
+  comp->add_option("--input-shape", compileArgs.inputShapes,
+                   "Fix an input's shape, e.g. input=1x3x224x224 (repeatable); "
+                   "compiled models have static shapes");
+  comp->callback([&] { code = runCompile(compileArgs); });
+
+  std::string inspectDir;
+  CLI::App *insp = app.add_subcommand(
+      "inspect", "Show a compiled model's signature, arena and weights");
+  insp->add_option("dir", inspectDir, "Folder written by lowbit compile")
+      ->required();
+  insp->callback([&] { code = runInspect(inspectDir); });
+
+  BenchArgs benchArgs;
+  CLI::App *bench = app.add_subcommand(
+      "bench", "Time a compiled model: latency percentiles over --iters runs");
+  bench->add_option("dir", benchArgs.dir, "Folder written by lowbit compile")
+      ->required();
+  bench->add_option("--iters", benchArgs.iters, "Timed runs (default 100)");
+  bench->add_option("--warmup", benchArgs.warmup, "Untimed runs (default 10)");
+  bench->add_option("--threads", benchArgs.threads,
+                    "Worker threads (default 0 = one per core)");
+  bench->add_option("--cpu", benchArgs.cpu,
+                    "Kernels: native, avx512, avx2 or reference");
+  bench->add_option("-i,--input", benchArgs.inputs,
+                    "NAME=FILE inputs (default: random)");
+  bench->add_flag("--json", benchArgs.json,
+                  "Print one JSON object (median_ms, p90_ms, iters, threads)");
+  bench->callback([&] { code = runBench(benchArgs); });
 
   try {
     app.parse(argc, argv);
