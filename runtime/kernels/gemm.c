@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-enum { KC = 512, PANELS_PER_TASK = 4 };
+enum { KC = 384, PANELS_PER_TASK = 4 };
 
 void lowbit_ukernel_ref(int64_t mr, int64_t kc, const float *a, int64_t lda,
                         const float *panel, float *acc) {
@@ -33,11 +33,32 @@ typedef struct gemm_task_t {
   float *c;
   int act;
   lowbit_ukernel_fn uk;
+  lowbit_ukernel2_fn uk2; // NULL when the ISA has no two-panel kernel
 } gemm_task_t;
 
 static void epilogue(const gemm_task_t *t, const float *acc, int64_t m0,
                      int64_t mr, int64_t n0, int first, int last) {
   int64_t nr = t->n - n0 < LOWBIT_PANEL ? t->n - n0 : LOWBIT_PANEL;
+  if (t->ldc_n == 1 && nr == LOWBIT_PANEL) {
+    // The common case, written so the compiler vectorizes each row.
+    const float *bias = t->bias ? t->bias + n0 : NULL;
+    for (int64_t r = 0; r < mr; ++r) {
+      float *crow = t->c + (m0 + r) * t->ldc_m + n0;
+      const float *arow = acc + r * LOWBIT_PANEL;
+      float v[LOWBIT_PANEL];
+      for (int j = 0; j < LOWBIT_PANEL; ++j)
+        v[j] = first ? arow[j] : arow[j] + crow[j];
+      if (last && bias)
+        for (int j = 0; j < LOWBIT_PANEL; ++j)
+          v[j] += bias[j];
+      if (last && t->act == LOWBIT_ACT_RELU)
+        for (int j = 0; j < LOWBIT_PANEL; ++j)
+          v[j] = v[j] < 0.0f ? 0.0f : v[j];
+      for (int j = 0; j < LOWBIT_PANEL; ++j)
+        crow[j] = v[j];
+    }
+    return;
+  }
   for (int64_t r = 0; r < mr; ++r) {
     float *crow = t->c + (m0 + r) * t->ldc_m + n0 * t->ldc_n;
     const float *arow = acc + r * LOWBIT_PANEL;
@@ -59,6 +80,7 @@ static void epilogue(const gemm_task_t *t, const float *acc, int64_t m0,
 static void gemm_range(void *ctx, int64_t begin, int64_t end) {
   const gemm_task_t *t = (const gemm_task_t *)ctx;
   float acc[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
+  float acc2[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
   int64_t panels = (t->n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
   for (int64_t task = begin; task < end; ++task) {
     int64_t mb = task / t->panel_groups, pg = task % t->panel_groups;
@@ -70,6 +92,18 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
       int first = k0 == 0, last = k0 + kc >= t->k;
       for (int64_t p = p0; p < p1; ++p) {
         const float *panel = t->w + (p * t->k + k0) * LOWBIT_PANEL;
+        if (t->uk2 && p + 1 < p1) {
+          const float *next = panel + t->k * LOWBIT_PANEL;
+          for (int64_t r = m0; r < m1; r += t->mr) {
+            int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
+            t->uk2(mr, kc, t->a + r * t->lda + k0, t->lda, panel, next, acc,
+                   acc2);
+            epilogue(t, acc, r, mr, p * LOWBIT_PANEL, first, last);
+            epilogue(t, acc2, r, mr, (p + 1) * LOWBIT_PANEL, first, last);
+          }
+          ++p;
+          continue;
+        }
         for (int64_t r = m0; r < m1; r += t->mr) {
           int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
           t->uk(mr, kc, t->a + r * t->lda + k0, t->lda, panel, acc);
@@ -94,9 +128,11 @@ void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
   if (m <= 0 || n <= 0)
     return;
   gemm_task_t t;
+  t.uk2 = NULL;
   uint32_t cpu = exec->cpu;
   if ((cpu & LOWBIT_CPU_AVX512) && !(cpu & LOWBIT_CPU_REFERENCE)) {
     t.uk = lowbit_ukernel_avx512;
+    t.uk2 = lowbit_ukernel2_avx512;
     t.mr = LOWBIT_MR_AVX512;
   } else if ((cpu & LOWBIT_CPU_AVX2) && !(cpu & LOWBIT_CPU_REFERENCE)) {
     t.uk = lowbit_ukernel_avx2;
@@ -156,6 +192,31 @@ static void pack_b(int64_t n, int64_t k, const float *b, int64_t rs,
     }
 }
 
+typedef struct batched_t {
+  lowbit_exec_t serial; // the same kernels, no pool: one thread per item
+  int64_t batch, slots, m, n, k, a_bs, a_rs, b_bs, b_rs, b_cs, c_bs;
+  const float *a, *b;
+  float *c, *scratch;
+} batched_t;
+
+/// One call per thread slot: that slot's share of the batch items, with
+/// its own slice of the scratch.
+static void batched_slots(void *ctx, int64_t begin, int64_t end) {
+  const batched_t *t = (const batched_t *)ctx;
+  int64_t per = lowbit_k_sgemm_scratch(t->n, t->k) / (int64_t)sizeof(float);
+  for (int64_t slot = begin; slot < end; ++slot) {
+    float *scratch = t->scratch + slot * per;
+    int64_t lo = t->batch * slot / t->slots;
+    int64_t hi = t->batch * (slot + 1) / t->slots;
+    for (int64_t i = lo; i < hi; ++i) {
+      pack_b(t->n, t->k, t->b + i * t->b_bs, t->b_rs, t->b_cs, scratch);
+      lowbit_k_sgemm_packed(&t->serial, t->m, t->n, t->k, t->a + i * t->a_bs,
+                            t->a_rs, scratch, NULL, t->c + i * t->c_bs, t->n,
+                            1, LOWBIT_ACT_NONE);
+    }
+  }
+}
+
 void lowbit_k_sgemm_batched(const lowbit_exec_t *exec, int64_t batch,
                             int64_t m, int64_t n, int64_t k, const float *a,
                             int64_t a_bs, int64_t a_rs, int64_t a_cs,
@@ -163,9 +224,20 @@ void lowbit_k_sgemm_batched(const lowbit_exec_t *exec, int64_t batch,
                             int64_t b_cs, float *c, int64_t c_bs,
                             float *scratch) {
   (void)a_cs; // the compiler materializes A with unit column stride
-  for (int64_t i = 0; i < batch; ++i) {
-    pack_b(n, k, b + i * b_bs, b_rs, b_cs, scratch);
-    lowbit_k_sgemm_packed(exec, m, n, k, a + i * a_bs, a_rs, scratch, NULL,
-                          c + i * c_bs, n, 1, LOWBIT_ACT_NONE);
+  int threads = lowbit_threadpool_size(exec->pool);
+  if (batch < 2 || threads < 2 || threads > LOWBIT_MAX_THREADS) {
+    for (int64_t i = 0; i < batch; ++i) {
+      pack_b(n, k, b + i * b_bs, b_rs, b_cs, scratch);
+      lowbit_k_sgemm_packed(exec, m, n, k, a + i * a_bs, a_rs, scratch, NULL,
+                            c + i * c_bs, n, 1, LOWBIT_ACT_NONE);
+    }
+    return;
   }
+  // Many small products (attention heads): one item per task, each on one
+  // thread with its own slice of the scratch, instead of splitting every
+  // small product across threads.
+  batched_t t = {*exec, batch, threads, m, n, k, a_bs, a_rs, b_bs, b_rs,
+                 b_cs, c_bs, a, b, c, scratch};
+  t.serial.pool = NULL;
+  lowbit_parallel_for(exec->pool, threads, batched_slots, &t);
 }

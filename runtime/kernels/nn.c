@@ -84,7 +84,7 @@ static void pool_range(void *ctx, int64_t begin, int64_t end) {
     float *y = t->y + plane * p->oh * p->ow;
     for (int64_t oy = 0; oy < p->oh; ++oy)
       for (int64_t ox = 0; ox < p->ow; ++ox) {
-        float acc = p->kind == 0 ? -INFINITY : 0.0f;
+        float acc = p->kind == 0 ? -FLT_MAX : 0.0f;
         int64_t count = 0, padded = 0;
         for (int64_t ky = 0; ky < p->kh; ++ky) {
           int64_t iy = oy * p->stride_h - p->pad_t + ky * p->dil_h;
@@ -132,13 +132,42 @@ typedef struct softmax_t {
   int kind;
 } softmax_t;
 
+/// Rows contiguous in memory (inner == 1): loops the compiler vectorizes.
+static void softmax_rows(const softmax_t *t, int64_t begin, int64_t end) {
+  for (int64_t row = begin; row < end; ++row) {
+    const float *x = t->x + row * t->len;
+    float *y = t->y + row * t->len;
+    float mx = -FLT_MAX;
+    for (int64_t k = 0; k < t->len; ++k)
+      mx = x[k] > mx ? x[k] : mx;
+    float sum = 0.0f;
+    for (int64_t k = 0; k < t->len; ++k) {
+      y[k] = expf(x[k] - mx);
+      sum += y[k];
+    }
+    if (t->kind == 0) {
+      float inv = 1.0f / sum;
+      for (int64_t k = 0; k < t->len; ++k)
+        y[k] *= inv;
+    } else {
+      float lse = mx + logf(sum);
+      for (int64_t k = 0; k < t->len; ++k)
+        y[k] = x[k] - lse;
+    }
+  }
+}
+
 static void softmax_range(void *ctx, int64_t begin, int64_t end) {
   const softmax_t *t = (const softmax_t *)ctx;
+  if (t->inner == 1) {
+    softmax_rows(t, begin, end);
+    return;
+  }
   for (int64_t row = begin; row < end; ++row) {
     int64_t o = row / t->inner, i = row % t->inner;
     const float *x = t->x + o * t->len * t->inner + i;
     float *y = t->y + o * t->len * t->inner + i;
-    float mx = -INFINITY;
+    float mx = -FLT_MAX;
     for (int64_t k = 0; k < t->len; ++k)
       mx = x[k * t->inner] > mx ? x[k * t->inner] : mx;
     float sum = 0.0f;

@@ -45,6 +45,14 @@ void lowbit_ukernel_avx2(int64_t mr, int64_t kc, const float *a, int64_t lda,
                          const float *panel, float *acc);
 void lowbit_ukernel_avx512(int64_t mr, int64_t kc, const float *a,
                            int64_t lda, const float *panel, float *acc);
+// Two panels at once: acc0/acc1 for |panel0| and the next panel |panel1|.
+typedef void (*lowbit_ukernel2_fn)(int64_t mr, int64_t kc, const float *a,
+                                   int64_t lda, const float *panel0,
+                                   const float *panel1, float *acc0,
+                                   float *acc1);
+void lowbit_ukernel2_avx512(int64_t mr, int64_t kc, const float *a,
+                            int64_t lda, const float *panel0,
+                            const float *panel1, float *acc0, float *acc1);
 #define LOWBIT_MR_REF 8
 #define LOWBIT_MR_AVX2 6
 #define LOWBIT_MR_AVX512 12

@@ -506,6 +506,7 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
   double ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - start)
                   .count();
+  int usedThreads = lowbit_session_num_threads(session);
   if (st != LOWBIT_OK) {
     llvm::errs() << "lowbit: error: run failed: " << lowbit_status_string(st)
                  << ": " << lowbit_session_error(session) << "\n";
@@ -531,8 +532,7 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
       llvm::outs() << "wrote " << path << " (" << outputs[i].describe() << ")\n";
   }
   llvm::outs() << llvm::format("ran %s (compiled, %d threads) in %.2f ms\n",
-                               args.model.c_str(),
-                               threads, ms);
+                               args.model.c_str(), usedThreads, ms);
   return kOk;
 }
 

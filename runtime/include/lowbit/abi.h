@@ -30,6 +30,8 @@ extern "C" {
 
 // The width of a packed weight panel.
 #define LOWBIT_PANEL 16
+// Kernels that give each thread its own scratch slice plan for this many.
+#define LOWBIT_MAX_THREADS 8
 
 typedef struct lowbit_threadpool_t lowbit_threadpool_t;
 
@@ -83,7 +85,8 @@ int64_t lowbit_k_sgemm_scratch(int64_t n, int64_t k);
 // Batched C[b] = A[b] · B[b] for activations: A [M, K] with strides
 // (a_rs, a_cs), B [K, N] with strides (b_rs, b_cs), C dense [M, N]; the
 // batch offsets are a_bs/b_bs/c_bs elements. B is packed into |scratch|
-// (lowbit_k_sgemm_scratch(n, k) bytes per batch item, reused).
+// (LOWBIT_MAX_THREADS * lowbit_k_sgemm_scratch(n, k) bytes: one slice per
+// thread, as batch items run in parallel).
 void lowbit_k_sgemm_batched(const lowbit_exec_t *exec, int64_t batch,
                             int64_t m, int64_t n, int64_t k, const float *a,
                             int64_t a_bs, int64_t a_rs, int64_t a_cs,

@@ -37,3 +37,45 @@ void lowbit_ukernel_avx512(int64_t mr, int64_t kc, const float *a,
   default: tile(1, kc, a, lda, panel, acc); break;
   }
 }
+
+// Two adjacent panels at once (12 x 32): each broadcast feeds two FMAs, so
+// the loop is FMA-bound rather than load-bound. |panel1| is the next panel.
+static inline __attribute__((always_inline)) void
+tile2(const int rows, int64_t kc, const float *a, int64_t lda,
+      const float *panel0, const float *panel1, float *acc0, float *acc1) {
+  __m512 c0[LOWBIT_MR_AVX512], c1[LOWBIT_MR_AVX512];
+  for (int r = 0; r < rows; ++r)
+    c0[r] = c1[r] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_loadu_ps(panel0 + k * 16);
+    __m512 b1 = _mm512_loadu_ps(panel1 + k * 16);
+    for (int r = 0; r < rows; ++r) {
+      __m512 av = _mm512_set1_ps(a[r * lda + k]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  for (int r = 0; r < rows; ++r) {
+    _mm512_storeu_ps(acc0 + r * 16, c0[r]);
+    _mm512_storeu_ps(acc1 + r * 16, c1[r]);
+  }
+}
+
+void lowbit_ukernel2_avx512(int64_t mr, int64_t kc, const float *a,
+                            int64_t lda, const float *panel0,
+                            const float *panel1, float *acc0, float *acc1) {
+  switch (mr) {
+  case 12: tile2(12, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 11: tile2(11, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 10: tile2(10, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 9: tile2(9, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 8: tile2(8, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 7: tile2(7, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 6: tile2(6, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 5: tile2(5, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 4: tile2(4, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 3: tile2(3, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  case 2: tile2(2, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  default: tile2(1, kc, a, lda, panel0, panel1, acc0, acc1); break;
+  }
+}

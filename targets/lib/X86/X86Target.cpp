@@ -99,7 +99,10 @@ LogicalResult mlir::lowbit::writeX86Artifact(const X86Artifact &artifact,
   if (!options.cc.empty()) {
     std::string march = "-march=" + options.cpu;
     std::string log = file(".log");
-    if (!runTool({options.cc, "-O3", march, "-fPIC", "-std=c11",
+    // Fast-math lets GCC vectorize expf/erff/tanhf through glibc's libmvec
+    // (it does so only under -ffast-math); generated code starts
+    // reductions from -FLT_MAX, never from infinities.
+    if (!runTool({options.cc, "-O3", march, "-fPIC", "-std=c11", "-ffast-math",
                   "-I" + std::string(LOWBIT_RUNTIME_INCLUDE_DIR), "-I" +
                   std::string(tmp), "-c", file(".c"), "-o", file(".o")},
                  log, error) ||
