@@ -2,6 +2,16 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #include "../src/internal.h"
 
+// The row kernels are built for AVX-512, AVX2 and baseline x86-64; the
+// loader picks one per CPU (GCC function multiversioning), so expf and the
+// reductions vectorize at the machine's width.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LOWBIT_MULTIVERSION                                                    \
+  __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LOWBIT_MULTIVERSION
+#endif
+
 #include <float.h>
 #include <math.h>
 #include <string.h>
@@ -22,6 +32,7 @@ typedef struct im2col_t {
   int64_t cg;
 } im2col_t;
 
+LOWBIT_MULTIVERSION
 static void im2col_range(void *ctx, int64_t begin, int64_t end) {
   const im2col_t *t = (const im2col_t *)ctx;
   const lowbit_conv2d_params_t *p = t->p;
@@ -76,6 +87,7 @@ typedef struct pool_t {
   float *y;
 } pool_t;
 
+LOWBIT_MULTIVERSION
 static void pool_range(void *ctx, int64_t begin, int64_t end) {
   const pool_t *t = (const pool_t *)ctx;
   const lowbit_pool2d_params_t *p = t->p;
@@ -133,6 +145,7 @@ typedef struct softmax_t {
 } softmax_t;
 
 /// Rows contiguous in memory (inner == 1): loops the compiler vectorizes.
+LOWBIT_MULTIVERSION
 static void softmax_rows(const softmax_t *t, int64_t begin, int64_t end) {
   for (int64_t row = begin; row < end; ++row) {
     const float *x = t->x + row * t->len;
@@ -206,6 +219,7 @@ typedef struct layernorm_t {
   float *y;
 } layernorm_t;
 
+LOWBIT_MULTIVERSION
 static void layernorm_range(void *ctx, int64_t begin, int64_t end) {
   const layernorm_t *t = (const layernorm_t *)ctx;
   for (int64_t row = begin; row < end; ++row) {

@@ -112,3 +112,19 @@ func.func @constant_node() -> tensor<2xi64> {
   %c = lowbit.onnx_node "Constant"() opset 13 attrs {value = dense<[1, 2]> : tensor<2xi64>} : () -> tensor<2xi64>
   return %c : tensor<2xi64>
 }
+
+// -----
+
+/// MatMul + Add, as exporters write nn.Linear, becomes one linear with bias.
+// CHECK-LABEL: func.func @matmul_add_bias(
+// CHECK:         %[[B:.*]] = arith.constant dense<[5.000000e-01, -5.000000e-01]> : tensor<2xf32>
+// CHECK:         %[[Y:.*]] = lowbit.linear %{{.*}}, %{{.*}}, %[[B]] : (tensor<4x3xf32>, tensor<2x3xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+// CHECK-NOT:     "Add"
+// CHECK:         return %[[Y]]
+func.func @matmul_add_bias(%x: tensor<4x3xf32>) -> tensor<4x2xf32> {
+  %w = arith.constant dense<[[1.0, 2.0], [3.0, 4.0], [5.0, 6.0]]> : tensor<3x2xf32>
+  %b = arith.constant dense<[0.5, -0.5]> : tensor<2xf32>
+  %t = lowbit.onnx_node "MatMul"(%x, %w) opset 13 : (tensor<4x3xf32>, tensor<3x2xf32>) -> tensor<4x2xf32>
+  %y = lowbit.onnx_node "Add"(%t, %b) opset 13 : (tensor<4x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
+  return %y : tensor<4x2xf32>
+}

@@ -30,7 +30,9 @@ def ConvertOnnxToLowbitPass : Pass<"convert-onnx-to-lowbit", "func::FuncOp"> {
       weight transposed to `[N, K]` at compile time;
     * 2-D `Conv` with a constant weight -> `lowbit.conv2d`, resolving
       `auto_pad` from static spatial sizes;
-    * `Constant` nodes with a tensor `value` -> `arith.constant`.
+    * `Constant` nodes with a tensor `value` -> `arith.constant`;
+    * `Add(lowbit.linear(x, W), b)` with a constant per-feature `b` ->
+      `lowbit.linear(x, W, b)` (MatMul + Add as exporters write nn.Linear).
 
     Weights are rewritten once, at compile time, and stay dense resources.
     Anything else (and any of the above with a runtime weight or a result

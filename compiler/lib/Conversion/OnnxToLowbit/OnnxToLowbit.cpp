@@ -286,13 +286,50 @@ struct OnnxNodeConversion : OpRewritePattern<OnnxNodeOp> {
   }
 };
 
+/// Add(linear(x, W), b) with a constant per-feature b -> linear(x, W, b):
+/// exported models often write nn.Linear as MatMul followed by Add.
+struct FoldBiasIntoLinear : OpRewritePattern<OnnxNodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OnnxNodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "Add" || (op.getDomain() && !op.getDomain()->empty()) ||
+        op.getInputs().size() != 2)
+      return rewriter.notifyMatchFailure(op, "not an Add");
+    for (int side = 0; side < 2; ++side) {
+      auto linear = op.getInputs()[side].getDefiningOp<LinearOp>();
+      Value other = op.getInputs()[1 - side];
+      if (!linear || linear.getBias() || !linear->hasOneUse() ||
+          linear.getType() != op.getResult(0).getType())
+        continue;
+      auto bType = f32Tensor(other);
+      int64_t n = linear.getWeight().getType().getDimSize(0);
+      if (!bType || !bType.hasStaticShape() || bType.getNumElements() != n ||
+          (bType.getRank() > 0 && bType.getDimSize(bType.getRank() - 1) != n))
+        continue;
+      std::optional<SmallVector<float>> values = readF32Constant(other);
+      if (!values)
+        continue;
+      Value bias = makeF32Constant(
+          rewriter, op.getLoc(), RankedTensorType::get({n}, rewriter.getF32Type()),
+          *values, weightName(op, ".bias"));
+      rewriter.replaceOpWithNewOp<LinearOp>(op, linear.getType(),
+                                            linear.getInput(),
+                                            linear.getWeight(), bias);
+      rewriter.eraseOp(linear);
+      return success();
+    }
+    return rewriter.notifyMatchFailure(op, "no bias-free linear operand");
+  }
+};
+
 struct ConvertOnnxToLowbitPass
     : lowbit::impl::ConvertOnnxToLowbitPassBase<ConvertOnnxToLowbitPass> {
   using Base::Base;
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<OnnxNodeConversion>(&getContext());
+    patterns.add<OnnxNodeConversion, FoldBiasIntoLinear>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
