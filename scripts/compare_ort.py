@@ -20,10 +20,31 @@ import onnx
 import onnxruntime as ort
 
 
-def lowbit_run(lowbit, model, feeds, extra=()):
+_COMPILED = {}
+_WORK = tempfile.mkdtemp(prefix="lowbit-compare-")
+
+
+def compiled_dir(lowbit, model, feeds):
+    """Compiles `model` for the feeds' shapes once; returns the folder."""
+    key = (model, tuple((n, a.shape) for n, a in sorted(feeds.items())))
+    if key not in _COMPILED:
+        out = os.path.join(_WORK, "m%d" % len(_COMPILED))
+        cmd = [lowbit, "compile", model, "-o", out]
+        for n, a in feeds.items():
+            cmd += ["--input-shape", "%s=%s" % (n, "x".join(map(str, a.shape)))]
+        proc = subprocess.run(cmd, capture_output=True, text=True)
+        if proc.returncode != 0:
+            raise RuntimeError("lowbit compile failed (%d): %s" % (
+                proc.returncode, proc.stderr.strip()))
+        _COMPILED[key] = out
+    return _COMPILED[key]
+
+
+def lowbit_run(lowbit, model, feeds, extra=(), compiled=False):
     """Runs lowbit on {name: array}; returns {output name: array}."""
+    target = compiled_dir(lowbit, model, feeds) if compiled else model
     with tempfile.TemporaryDirectory() as tmp:
-        cmd = [lowbit, "run", model, "-d", tmp, *extra]
+        cmd = [lowbit, "run", target, "-d", tmp, *extra]
         for name, arr in feeds.items():
             path = os.path.join(tmp, "in_%s.npy" % len(cmd))
             np.save(path, arr)
@@ -110,6 +131,8 @@ def main():
                     help="also export and compare all-MiniLM-L6-v2")
     ap.add_argument("--samples", type=int, default=50)
     ap.add_argument("--tol", type=float, default=1e-4)
+    ap.add_argument("--compiled", action="store_true",
+                    help="run the x86-compiled model instead of the interpreter")
     args = ap.parse_args()
 
     cases = []
@@ -134,7 +157,7 @@ def main():
         worst = 0.0
         correct_ours = correct_ort = total = 0
         for i, feed in enumerate(case.feeds):
-            ours = lowbit_run(args.lowbit, case.model, feed)
+            ours = lowbit_run(args.lowbit, case.model, feed, compiled=args.compiled)
             ref = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feed)))
             for name, r in ref.items():
                 worst = max(worst, rel_l2(ours[name], r))
@@ -150,7 +173,8 @@ def main():
         if total:
             acc = "  accuracy lowbit %.2f%% ort %.2f%%" % (100.0 * correct_ours / total,
                                                          100.0 * correct_ort / total)
-        print("%-4s %-48s max rel L2 %.2e%s" % ("ok" if ok else "FAIL", case.name, worst, acc))
+        print("%-4s %-48s max rel L2 %.2e%s" % ("ok" if ok else "FAIL",
+              case.name + (" [x86]" if args.compiled else ""), worst, acc))
     print("%d passed, %d failed" % (len(cases) - failed, failed))
     return 1 if failed else 0
 

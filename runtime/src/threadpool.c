@@ -80,15 +80,18 @@ lowbit_status_t lowbit_threadpool_create(int num_threads,
   pthread_cond_init(&pool->wake, NULL);
   pthread_cond_init(&pool->done, NULL);
   for (int i = 1; i < num_threads; ++i) {
+    // Filled in before the thread starts: the worker reads it at once.
     worker_arg_t *arg = malloc(sizeof(*arg));
+    if (arg) {
+      arg->pool = pool;
+      arg->index = i;
+    }
     if (!arg || pthread_create(&pool->threads[i], NULL, worker_main, arg)) {
       free(arg);
       pool->size = i; // threads [1, i) exist
       lowbit_threadpool_destroy(pool);
       return LOWBIT_INTERNAL;
     }
-    arg->pool = pool;
-    arg->index = i;
   }
   *out_pool = pool;
   return LOWBIT_OK;
