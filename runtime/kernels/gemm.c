@@ -167,7 +167,8 @@ void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
     t.m_blocks = (m + t.mc - 1) / t.mc;
   }
   int64_t tasks = t.m_blocks * t.panel_groups;
-  if (m * n * k < 32768)
+  // Below ~1M multiply-adds a thread wake-up costs more than it saves.
+  if (m * n * k < (1 << 20))
     gemm_range(&t, 0, tasks);
   else
     lowbit_parallel_for(exec->pool, tasks, gemm_range, &t);

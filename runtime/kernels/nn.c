@@ -20,15 +20,25 @@
 // Convolution: im2col (one row per output pixel) + packed GEMM per group
 //===----------------------------------------------------------------------===//
 
+/// Images per GEMM: enough output rows (pixels x images) to fill the
+/// micro-kernels and amortize the call, bounded to keep scratch small.
+static int64_t images_per_chunk(const lowbit_conv2d_params_t *p) {
+  int64_t pixels = p->oh * p->ow;
+  int64_t chunk = pixels >= 1024 ? 1 : 1024 / (pixels ? pixels : 1);
+  return chunk < p->n ? chunk : p->n;
+}
+
 int64_t lowbit_k_conv2d_scratch(const lowbit_conv2d_params_t *p) {
-  int64_t kg = (p->c / p->groups) * p->kh * p->kw;
-  return p->oh * p->ow * kg * (int64_t)sizeof(float);
+  int64_t kg = (p->c / p->groups) * p->kh * p->kw, og = p->o / p->groups;
+  int64_t rows = images_per_chunk(p) * p->oh * p->ow;
+  // Patches [rows, kg] then the GEMM result [rows, og].
+  return rows * (kg + og) * (int64_t)sizeof(float);
 }
 
 typedef struct im2col_t {
   const lowbit_conv2d_params_t *p;
-  const float *x; // this batch item and group: [cg, h, w]
-  float *cols;    // [oh * ow, cg * kh * kw]
+  const float *x; // first image of the chunk, group offset applied
+  float *cols;    // [images * oh * ow, cg * kh * kw]
   int64_t cg;
 } im2col_t;
 
@@ -36,23 +46,67 @@ LOWBIT_MULTIVERSION
 static void im2col_range(void *ctx, int64_t begin, int64_t end) {
   const im2col_t *t = (const im2col_t *)ctx;
   const lowbit_conv2d_params_t *p = t->p;
-  int64_t kg = t->cg * p->kh * p->kw;
-  for (int64_t pix = begin; pix < end; ++pix) {
+  int64_t kg = t->cg * p->kh * p->kw, pixels = p->oh * p->ow;
+  for (int64_t row = begin; row < end; ++row) {
+    int64_t img = row / pixels, pix = row % pixels;
     int64_t oy = pix / p->ow, ox = pix % p->ow;
-    float *row = t->cols + pix * kg;
+    float *dst = t->cols + row * kg;
+    const float *x = t->x + img * p->c * p->h * p->w;
+    int64_t ix0 = ox * p->stride_w - p->pad_l;
+    // Columns kx in [kx_lo, kx_hi) read inside the image (dilation 1: one
+    // contiguous run per kernel row); the rest are padding zeros.
+    int64_t kx_lo = 0, kx_hi = p->kw;
+    if (p->dil_w == 1) {
+      kx_lo = ix0 < 0 ? -ix0 : 0;
+      kx_hi = p->w - ix0 < p->kw ? p->w - ix0 : p->kw;
+      if (kx_hi < kx_lo)
+        kx_hi = kx_lo;
+    }
     for (int64_t ci = 0; ci < t->cg; ++ci) {
-      const float *xc = t->x + ci * p->h * p->w;
+      const float *xc = x + ci * p->h * p->w;
       for (int64_t ky = 0; ky < p->kh; ++ky) {
         int64_t iy = oy * p->stride_h - p->pad_t + ky * p->dil_h;
+        if (iy < 0 || iy >= p->h) {
+          memset(dst, 0, (size_t)p->kw * sizeof(float));
+          dst += p->kw;
+          continue;
+        }
+        const float *src = xc + iy * p->w + ix0;
+        if (p->dil_w == 1) {
+          for (int64_t kx = 0; kx < kx_lo; ++kx)
+            dst[kx] = 0.0f;
+          for (int64_t kx = kx_lo; kx < kx_hi; ++kx)
+            dst[kx] = src[kx];
+          for (int64_t kx = kx_hi; kx < p->kw; ++kx)
+            dst[kx] = 0.0f;
+          dst += p->kw;
+          continue;
+        }
         for (int64_t kx = 0; kx < p->kw; ++kx) {
-          int64_t ix = ox * p->stride_w - p->pad_l + kx * p->dil_w;
-          *row++ = (iy >= 0 && iy < p->h && ix >= 0 && ix < p->w)
-                       ? xc[iy * p->w + ix]
-                       : 0.0f;
+          int64_t ix = ix0 + kx * p->dil_w;
+          *dst++ = (ix >= 0 && ix < p->w) ? src[kx * p->dil_w] : 0.0f;
         }
       }
     }
   }
+}
+
+typedef struct scatter_t {
+  const float *r; // [images * pixels, og]
+  float *y;       // first image of the chunk, group channel offset applied
+  int64_t pixels, og, o;
+} scatter_t;
+
+/// [image, pixel, channel] -> NCHW.
+static void scatter_range(void *ctx, int64_t begin, int64_t end) {
+  const scatter_t *t = (const scatter_t *)ctx;
+  for (int64_t img = begin; img < end; ++img)
+    for (int64_t oc = 0; oc < t->og; ++oc) {
+      float *dst = t->y + (img * t->o + oc) * t->pixels;
+      const float *src = t->r + img * t->pixels * t->og + oc;
+      for (int64_t pix = 0; pix < t->pixels; ++pix)
+        dst[pix] = src[pix * t->og];
+    }
 }
 
 void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
@@ -62,19 +116,32 @@ void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
   int64_t kg = cg * p->kh * p->kw, pixels = p->oh * p->ow;
   int64_t panel_floats =
       (og + LOWBIT_PANEL - 1) / LOWBIT_PANEL * LOWBIT_PANEL * kg;
-  for (int64_t b = 0; b < p->n; ++b)
+  int64_t chunk = images_per_chunk(p);
+  float *cols = scratch;
+  float *result = scratch + chunk * pixels * kg;
+  for (int64_t b0 = 0; b0 < p->n; b0 += chunk) {
+    int64_t images = p->n - b0 < chunk ? p->n - b0 : chunk;
+    int64_t rows = images * pixels;
     for (int64_t g = 0; g < p->groups; ++g) {
-      im2col_t t = {p, x + (b * p->c + g * cg) * p->h * p->w, scratch, cg};
-      if (pixels * kg > 16384)
-        lowbit_parallel_for(exec->pool, pixels, im2col_range, &t);
+      im2col_t t = {p, x + (b0 * p->c + g * cg) * p->h * p->w, cols, cg};
+      if (rows * kg > (1 << 16))
+        lowbit_parallel_for(exec->pool, rows, im2col_range, &t);
       else
-        im2col_range(&t, 0, pixels);
-      lowbit_k_sgemm_packed(exec, pixels, og, kg, scratch, kg,
+        im2col_range(&t, 0, rows);
+      // Rows are output pixels of all images in the chunk; channels are
+      // contiguous, so the GEMM epilogue (bias, ReLU) runs vectorized.
+      lowbit_k_sgemm_packed(exec, rows, og, kg, cols, kg,
                             w_packed + g * panel_floats,
-                            bias ? bias + g * og : NULL,
-                            y + (b * p->o + g * og) * pixels, 1, pixels,
+                            bias ? bias + g * og : NULL, result, og, 1,
                             p->act);
+      scatter_t s = {result, y + (b0 * p->o + g * og) * pixels, pixels, og,
+                     p->o};
+      if (rows * og > (1 << 16))
+        lowbit_parallel_for(exec->pool, images, scatter_range, &s);
+      else
+        scatter_range(&s, 0, images);
     }
+  }
 }
 
 //===----------------------------------------------------------------------===//

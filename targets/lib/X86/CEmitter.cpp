@@ -40,6 +40,8 @@ using namespace mlir::lowbit;
 
 extern "C" uint32_t lowbit_crc32(const void *data, size_t size);
 
+#include "lowbit/abi.h"
+
 std::string mlir::lowbit::modelIdentifier(StringRef path) {
   std::string stem = llvm::sys::path::stem(path).str();
   std::string out;
@@ -1124,9 +1126,17 @@ FailureOr<X86Artifact> Emitter::run() {
       auto xt = conv.getInput().getType();
       auto wt = cast<RankedTensorType>(conv.getWeight().getType());
       auto yt = conv.getOutput().getType();
-      int64_t kg = wt.getDimSize(1) * wt.getDimSize(2) * wt.getDimSize(3);
-      addScratch(op, yt.getDimSize(2) * yt.getDimSize(3) * kg * 4);
-      (void)xt;
+      // The runtime says how much scratch its convolution needs.
+      lowbit_conv2d_params_t p = {};
+      p.n = xt.getDimSize(0);
+      p.c = xt.getDimSize(1);
+      p.o = wt.getDimSize(0);
+      p.oh = yt.getDimSize(2);
+      p.ow = yt.getDimSize(3);
+      p.kh = wt.getDimSize(2);
+      p.kw = wt.getDimSize(3);
+      p.groups = conv.getGroups();
+      addScratch(op, lowbit_k_conv2d_scratch(&p));
     } else if (auto node = dyn_cast<OnnxNodeOp>(op);
                node && node.getOpType() == "MatMul") {
       auto b = tensorType(node.getInputs()[1]);
