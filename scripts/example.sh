@@ -1,20 +1,21 @@
 #!/usr/bin/env bash
-# The main job on a fresh Debian 12 machine: install dependencies, build, then
-# import the bundled digits CNN and run it on eight real handwritten digits
-# with the reference interpreter, checking it against PyTorch's logits.
+# The main job on a fresh Debian 12 machine: install dependencies, build,
+# compile the bundled digits CNN for x86 (C + runtime kernels + weight
+# package), run it on eight real handwritten digits, check the result
+# against PyTorch's logits, and time it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 bash scripts/build.sh >/dev/null
 out=build/example
-mkdir -p "$out"
-echo "== lowbit import examples/digits/digits_cnn.onnx -o $out/digits.mlir"
-build/bin/lowbit import examples/digits/digits_cnn.onnx -o "$out/digits.mlir"
-grep -c "lowbit.onnx_node" "$out/digits.mlir" | xargs printf "   %s ONNX nodes imported\n"
-echo "== lowbit run examples/digits/digits_cnn.onnx --input image=examples/digits/digits_8.npy -d $out"
-build/bin/lowbit run examples/digits/digits_cnn.onnx \
-  --input image=examples/digits/digits_8.npy -d "$out"
-python3 - "$out/logits.npy" <<'PY'
+rm -rf "$out" && mkdir -p "$out"
+echo "== lowbit compile examples/digits/digits_cnn.onnx --target x86 --input-shape image=8x1x8x8 -o $out/digits"
+build/bin/lowbit compile examples/digits/digits_cnn.onnx --target x86 \
+  --input-shape image=8x1x8x8 -o "$out/digits"
+echo "== lowbit run $out/digits --input image=examples/digits/digits_8.npy -d $out/outputs"
+build/bin/lowbit run "$out/digits" --input image=examples/digits/digits_8.npy \
+  -d "$out/outputs"
+python3 - "$out/outputs/logits.npy" <<'PY'
 import sys
 import numpy as np
 got = np.load(sys.argv[1])
@@ -26,3 +27,5 @@ print("   labels:   ", labels.tolist())
 print("   relative L2 difference to PyTorch's logits: %.2e" % rel)
 sys.exit(0 if rel < 1e-4 and (got.argmax(1) == labels).all() else 1)
 PY
+echo "== lowbit bench $out/digits --iters 200"
+build/bin/lowbit bench "$out/digits" --iters 200
