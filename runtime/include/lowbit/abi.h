@@ -11,6 +11,13 @@
 //   "f32-panel16"  a [N, K] linear weight as ceil(N/16) panels, each K rows
 //                  of 16 floats (k-major inside a panel, zero-padded in N):
 //                  the B operand of lowbit_k_sgemm_packed
+//   "s8-panel16x4" a [N, K] int8 weight as ceil(N/16) panels, each
+//                  ceil(K/4) blocks of 16 columns x 4 consecutive k (64
+//                  bytes, zero-padded): the layout VNNI's vpdpbusd reads
+//   "s4-panel16"   a [N, K] int4 weight (values -8..7) as ceil(N/16) panels,
+//                  each K rows of 16 nibbles (8 bytes, column j in the low
+//                  nibble of byte j/2 when j is even), with f32 scales per
+//                  (column, group of G consecutive k)
 #ifndef LOWBIT_ABI_H_
 #define LOWBIT_ABI_H_
 
@@ -107,6 +114,26 @@ int64_t lowbit_k_conv2d_scratch(const lowbit_conv2d_params_t *p);
 void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
                      const float *x, const float *w_packed, const float *bias,
                      float *y, float *scratch);
+
+// Int8 GEMM: C[m, n] = scale_a * scale_w[n] * sum_k (A[m, k] - zp_a) *
+// W[n, k] + bias[n] (float out, row stride ldc) with u8 activations, s8
+// weights in "s8-panel16x4" and |w_colsum[n]| = sum_k W[n, k] precomputed
+// at compile time. Exact int32 accumulation: AVX-512 VNNI, AVX2 (widening
+// to 16 bits) or reference, by exec->cpu. |a| rows are K bytes apart.
+void lowbit_k_qgemm_u8s8(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                         int64_t k, const uint8_t *a, int32_t zp_a,
+                         float scale_a, const int8_t *w_packed,
+                         const int32_t *w_colsum, const float *scale_w,
+                         const float *bias, float *c, int64_t ldc);
+
+// Int4 weight-only GEMM: C[m, n] = sum_k A[m, k] * W[n, k] * scale[n, k / g]
+// + bias[n], f32 activations, W in "s4-panel16" with |scales| laid out
+// [ceil(N/16) panels][ceil(K/g) groups][16]. Unpacks nibbles in registers.
+void lowbit_k_sgemm_s4(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                       int64_t k, const float *a, int64_t lda,
+                       const uint8_t *w_packed, const float *scales,
+                       int64_t group, const float *bias, float *c,
+                       int64_t ldc);
 
 // Pooling over NCHW (kind 0 = max, 1 = average excluding padding,
 // 2 = average including padding).
