@@ -196,9 +196,19 @@ static void pack_b(int64_t n, int64_t k, const float *b, int64_t rs,
 typedef struct batched_t {
   lowbit_exec_t serial; // the same kernels, no pool: one thread per item
   int64_t batch, slots, m, n, k, a_bs, a_rs, b_bs, b_rs, b_cs, c_bs;
+  const int64_t *a_off, *b_off;
   const float *a, *b;
   float *c, *scratch;
 } batched_t;
+
+static void batched_item(const batched_t *t, const lowbit_exec_t *exec,
+                         int64_t i, float *scratch) {
+  const float *a = t->a + (t->a_off ? t->a_off[i] : i * t->a_bs);
+  const float *b = t->b + (t->b_off ? t->b_off[i] : i * t->b_bs);
+  pack_b(t->n, t->k, b, t->b_rs, t->b_cs, scratch);
+  lowbit_k_sgemm_packed(exec, t->m, t->n, t->k, a, t->a_rs, scratch, NULL,
+                        t->c + i * t->c_bs, t->n, 1, LOWBIT_ACT_NONE);
+}
 
 /// One call per thread slot: that slot's share of the batch items, with
 /// its own slice of the scratch.
@@ -209,36 +219,28 @@ static void batched_slots(void *ctx, int64_t begin, int64_t end) {
     float *scratch = t->scratch + slot * per;
     int64_t lo = t->batch * slot / t->slots;
     int64_t hi = t->batch * (slot + 1) / t->slots;
-    for (int64_t i = lo; i < hi; ++i) {
-      pack_b(t->n, t->k, t->b + i * t->b_bs, t->b_rs, t->b_cs, scratch);
-      lowbit_k_sgemm_packed(&t->serial, t->m, t->n, t->k, t->a + i * t->a_bs,
-                            t->a_rs, scratch, NULL, t->c + i * t->c_bs, t->n,
-                            1, LOWBIT_ACT_NONE);
-    }
+    for (int64_t i = lo; i < hi; ++i)
+      batched_item(t, &t->serial, i, scratch);
   }
 }
 
 void lowbit_k_sgemm_batched(const lowbit_exec_t *exec, int64_t batch,
                             int64_t m, int64_t n, int64_t k, const float *a,
-                            int64_t a_bs, int64_t a_rs, int64_t a_cs,
-                            const float *b, int64_t b_bs, int64_t b_rs,
-                            int64_t b_cs, float *c, int64_t c_bs,
+                            const int64_t *a_off, int64_t a_bs, int64_t a_rs,
+                            const float *b, const int64_t *b_off, int64_t b_bs,
+                            int64_t b_rs, int64_t b_cs, float *c, int64_t c_bs,
                             float *scratch) {
-  (void)a_cs; // the compiler materializes A with unit column stride
   int threads = lowbit_threadpool_size(exec->pool);
+  batched_t t = {*exec, batch, threads, m, n, k, a_bs, a_rs, b_bs, b_rs,
+                 b_cs, c_bs, a_off, b_off, a, b, c, scratch};
   if (batch < 2 || threads < 2 || threads > LOWBIT_MAX_THREADS) {
-    for (int64_t i = 0; i < batch; ++i) {
-      pack_b(n, k, b + i * b_bs, b_rs, b_cs, scratch);
-      lowbit_k_sgemm_packed(exec, m, n, k, a + i * a_bs, a_rs, scratch, NULL,
-                            c + i * c_bs, n, 1, LOWBIT_ACT_NONE);
-    }
+    for (int64_t i = 0; i < batch; ++i)
+      batched_item(&t, exec, i, scratch);
     return;
   }
   // Many small products (attention heads): one item per task, each on one
   // thread with its own slice of the scratch, instead of splitting every
   // small product across threads.
-  batched_t t = {*exec, batch, threads, m, n, k, a_bs, a_rs, b_bs, b_rs,
-                 b_cs, c_bs, a, b, c, scratch};
   t.serial.pool = NULL;
   lowbit_parallel_for(exec->pool, threads, batched_slots, &t);
 }

@@ -89,16 +89,18 @@ void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
 // Bytes of scratch lowbit_k_sgemm needs to pack a [K, N] operand.
 int64_t lowbit_k_sgemm_scratch(int64_t n, int64_t k);
 
-// Batched C[b] = A[b] · B[b] for activations: A [M, K] with strides
-// (a_rs, a_cs), B [K, N] with strides (b_rs, b_cs), C dense [M, N]; the
-// batch offsets are a_bs/b_bs/c_bs elements. B is packed into |scratch|
+// Batched C[b] = A[b] · B[b] for activations: A [M, K] with row stride
+// |a_rs| (unit column stride), B [K, N] with strides (b_rs, b_cs), C dense
+// [M, N]. Item i starts at a + a_off[i], b + b_off[i], c + i * c_bs; a NULL
+// offset table means i * a_bs (resp. i * b_bs). Strided operands let the
+// compiler fold a Transpose into the product. B is packed into |scratch|
 // (LOWBIT_MAX_THREADS * lowbit_k_sgemm_scratch(n, k) bytes: one slice per
 // thread, as batch items run in parallel).
 void lowbit_k_sgemm_batched(const lowbit_exec_t *exec, int64_t batch,
                             int64_t m, int64_t n, int64_t k, const float *a,
-                            int64_t a_bs, int64_t a_rs, int64_t a_cs,
-                            const float *b, int64_t b_bs, int64_t b_rs,
-                            int64_t b_cs, float *c, int64_t c_bs,
+                            const int64_t *a_off, int64_t a_bs, int64_t a_rs,
+                            const float *b, const int64_t *b_off, int64_t b_bs,
+                            int64_t b_rs, int64_t b_cs, float *c, int64_t c_bs,
                             float *scratch);
 
 // 2-D convolution, NCHW input [n, c, h, w], weight packed as "f32-panel16"

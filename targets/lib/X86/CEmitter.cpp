@@ -129,6 +129,9 @@ enum class Kind { Constant, Input, Alias, Fused, Buffer, None };
 struct ValueInfo {
   Kind kind = Kind::None;
   Value aliasOf;         // Alias
+  /// Alias only: element strides of a strided view of aliasOf's memory (a
+  /// Transpose folded into the MatMul that reads it); empty = contiguous.
+  SmallVector<int64_t> strides;
   int64_t weightOffset = -1;  // Constant: plain copy
   int64_t packedOffset = -1;  // Constant: panel16 copy
   int buffer = -1;       // Buffer
@@ -273,6 +276,45 @@ LogicalResult Emitter::classify() {
       if (info[r].kind == Kind::None && !r.use_empty())
         info[r].kind = Kind::Buffer;
   }
+  // A Transpose read only by a MatMul becomes a strided view: the product
+  // packs its operands anyway, so reading through strides is free while
+  // copying is a full pass over memory. The left operand needs unit stride
+  // along its last (contraction) dimension.
+  for (Operation *op : ops) {
+    auto node = dyn_cast<OnnxNodeOp>(op);
+    if (!node || node.getOpType() != "Transpose" || !node->hasOneUse())
+      continue;
+    auto user = dyn_cast<OnnxNodeOp>(*node->getUsers().begin());
+    Value in = node.getInputs()[0];
+    auto inType = tensorType(in);
+    if (!user || user.getOpType() != "MatMul" || !inType ||
+        !inType.getElementType().isF32() ||
+        !info[in].strides.empty() || info[rootOf(in)].kind == Kind::None)
+      continue;
+    SmallVector<int64_t> perm;
+    if (auto attrs = node.getAttrsAttr())
+      if (auto a = dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get("perm")))
+        perm.assign(a.asArrayRef().begin(), a.asArrayRef().end());
+    int64_t rank = inType.getRank();
+    if (perm.empty())
+      for (int64_t d = rank - 1; d >= 0; --d)
+        perm.push_back(d);
+    SmallVector<int64_t> cs(rank, 1), strides(rank);
+    for (int64_t d = rank - 2; d >= 0; --d)
+      cs[d] = cs[d + 1] * inType.getDimSize(d + 1);
+    for (int64_t d = 0; d < rank; ++d)
+      strides[d] = cs[perm[d]];
+    bool isLhs = user.getInputs()[0] == node.getResult(0);
+    bool isRhs = user.getInputs()[1] == node.getResult(0);
+    if (isLhs && (isRhs || strides.back() != 1))
+      continue;
+    ValueInfo view;
+    view.kind = Kind::Alias;
+    view.aliasOf = in;
+    view.strides = strides;
+    info[node.getResult(0)] = view;
+  }
+
   // Fusion: an elementwise value whose only user is an elementwise op of
   // the same shape is computed inside that user's loop.
   for (Operation *op : ops) {
@@ -822,54 +864,68 @@ LogicalResult Emitter::emitOp(Operation *op) {
     int64_t nb = 1;
     for (int64_t d : batch)
       nb *= d;
-    // Offsets (in matrices) of each batch item in A and B.
-    auto batchOffsets = [&](RankedTensorType t) {
-      SmallVector<int64_t> s(t.getShape().drop_back(2));
+    // Element strides of each operand (a folded Transpose is a strided
+    // view), then each batch item's start offset with broadcasting.
+    auto stridesOf = [&](Value v) {
+      if (!info[v].strides.empty())
+        return info[v].strides;
+      auto t = tensorType(v);
+      SmallVector<int64_t> st(t.getRank(), 1);
+      for (int64_t d = t.getRank() - 2; d >= 0; --d)
+        st[d] = st[d + 1] * t.getDimSize(d + 1);
+      return st;
+    };
+    auto batchOffsets = [&](Value v) {
+      auto t = tensorType(v);
+      SmallVector<int64_t> st = stridesOf(v);
+      int64_t lead = batch.size() - (t.getRank() - 2);
       std::vector<int64_t> offs(nb);
       for (int64_t i = 0; i < nb; ++i) {
-        int64_t rem = i, off = 0, stride = 1;
+        int64_t rem = i, off = 0;
         for (int64_t d = batch.size() - 1; d >= 0; --d) {
           int64_t id = rem % batch[d];
           rem /= batch[d];
-          int64_t sd = d - (int64_t)(batch.size() - s.size());
-          if (sd >= 0) {
-            if (s[sd] != 1)
-              off += id * stride;
-            stride *= s[sd];
-          }
+          int64_t sd = d - lead;
+          if (sd >= 0 && t.getDimSize(sd) != 1)
+            off += id * st[sd];
         }
         offs[i] = off;
       }
       return offs;
     };
-    std::vector<int64_t> oa = batchOffsets(a), ob = batchOffsets(b);
-    bool contiguous = true;
-    for (int64_t i = 0; i < nb; ++i)
-      contiguous &= oa[i] == i && ob[i] == i;
-    if (contiguous) {
-      os << llvm::formatv("  lowbit_k_sgemm_batched(ex, {0}, {1}, {2}, {3}, "
-                          "{4}, {5}, {3}, 1, {6}, {7}, {2}, 1, {8}, {9}, "
-                          "(float *)(A + {10}));\n",
-                          nb, m, n, k, ptr(node.getInputs()[0]), m * k,
-                          ptr(node.getInputs()[1]), k * n,
-                          ptr(node.getResult(0)), m * n,
-                          buffers[scratch.lookup(op)].offset);
-    } else {
-      std::string oas, obs;
-      for (int64_t i = 0; i < nb; ++i) {
-        oas += (i ? ", " : "") + std::to_string(oa[i] * m * k);
-        obs += (i ? ", " : "") + std::to_string(ob[i] * k * n);
-      }
-      os << "  {\n    static const int64_t oa[] = {" << oas
-         << "}, ob[] = {" << obs << "};\n";
-      os << llvm::formatv(
-          "    for (int64_t i = 0; i < {0}; ++i)\n      "
-          "lowbit_k_sgemm_batched(ex, 1, {1}, {2}, {3}, {4} + oa[i], 0, {3}, "
-          "1, {5} + ob[i], 0, {2}, 1, {6} + i * {7}, 0, (float *)(A + {8}));\n"
-          "  }\n",
-          nb, m, n, k, ptr(node.getInputs()[0]), ptr(node.getInputs()[1]),
-          ptr(node.getResult(0)), m * n, buffers[scratch.lookup(op)].offset);
+    Value av = node.getInputs()[0], bv = node.getInputs()[1];
+    SmallVector<int64_t> sa = stridesOf(av), sb = stridesOf(bv);
+    std::vector<int64_t> oa = batchOffsets(av), ob = batchOffsets(bv);
+    int64_t lda = sa[sa.size() - 2], brs = sb[sb.size() - 2],
+            bcs = sb[sb.size() - 1];
+    auto uniform = [&](const std::vector<int64_t> &o, int64_t step) {
+      for (int64_t i = 0; i < nb; ++i)
+        if (o[i] != i * step)
+          return false;
+      return true;
+    };
+    std::string aOff = "NULL", bOff = "NULL";
+    os << "  {\n";
+    if (!uniform(oa, m * k)) {
+      os << "    static const int64_t oa[] = {";
+      for (int64_t i = 0; i < nb; ++i)
+        os << (i ? ", " : "") << oa[i];
+      os << "};\n";
+      aOff = "oa";
     }
+    if (!uniform(ob, k * n)) {
+      os << "    static const int64_t ob[] = {";
+      for (int64_t i = 0; i < nb; ++i)
+        os << (i ? ", " : "") << ob[i];
+      os << "};\n";
+      bOff = "ob";
+    }
+    os << llvm::formatv("    lowbit_k_sgemm_batched(ex, {0}, {1}, {2}, {3}, "
+                        "{4}, {5}, {6}, {7}, {8}, {9}, {10}, {11}, {12}, {13}, "
+                        "{14}, (float *)(A + {15}));\n  }\n",
+                        nb, m, n, k, ptr(av), aOff, m * k, lda, ptr(bv), bOff,
+                        k * n, brs, bcs, ptr(node.getResult(0)), m * n,
+                        buffers[scratch.lookup(op)].offset);
     artifact.layers.back().kind = "matmul";
     return success();
   }

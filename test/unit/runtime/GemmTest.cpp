@@ -122,8 +122,8 @@ TEST(RuntimeGemm, BatchedActivationsMatchNaive) {
       for (int64_t kk = 0; kk < k; ++kk)
         for (int64_t j = 0; j < n; ++j)
           bt[i * n * k + j * k + kk] = b[i * k * n + kk * n + j];
-    lowbit_k_sgemm_batched(&ex, batch, m, n, k, a.data(), m * k, k, 1,
-                           bt.data(), n * k, 1, k, c.data(), m * n,
+    lowbit_k_sgemm_batched(&ex, batch, m, n, k, a.data(), nullptr, m * k, k,
+                           bt.data(), nullptr, n * k, 1, k, c.data(), m * n,
                            scratch.data());
     for (int64_t i = 0; i < batch; ++i)
       for (int64_t r = 0; r < m; ++r)
