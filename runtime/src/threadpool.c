@@ -142,3 +142,9 @@ void lowbit_parallel_for(lowbit_threadpool_t *pool, int64_t n,
     pthread_cond_wait(&pool->done, &pool->mutex);
   pthread_mutex_unlock(&pool->mutex);
 }
+
+void lowbit_k_parallel_for(const lowbit_exec_t *exec, int64_t n,
+                           void (*fn)(void *ctx, int64_t begin, int64_t end),
+                           void *ctx) {
+  lowbit_parallel_for(exec->pool, n, fn, ctx);
+}

@@ -75,6 +75,13 @@ struct lowbit_model_code_t {
 // Kernels
 //===----------------------------------------------------------------------===//
 
+// Runs fn(ctx, begin, end) over contiguous chunks of [0, n) on the
+// session's threads (the caller takes the first chunk); generated code uses
+// it for large fused elementwise loops.
+void lowbit_k_parallel_for(const lowbit_exec_t *exec, int64_t n,
+                           void (*fn)(void *ctx, int64_t begin, int64_t end),
+                           void *ctx);
+
 // Activation fused into a GEMM epilogue.
 enum { LOWBIT_ACT_NONE = 0, LOWBIT_ACT_RELU = 1 };
 

@@ -196,6 +196,9 @@ private:
   /// local, so the C compiler may vectorize (arena pointers could alias).
   std::map<std::string, std::string> *hoist = nullptr;
   std::string hoistDecls;
+  /// Out-of-line loop bodies run through lowbit_k_parallel_for.
+  std::string functions;
+  int loopCounter = 0;
   int tmpCounter = 0;
   X86Artifact artifact;
 };
@@ -712,19 +715,49 @@ LogicalResult Emitter::emitElementwise(Operation *op) {
   hoist = nullptr;
   if (failed(e))
     return failure();
-  os << "  {\n    " << ct << " *restrict y = " << outPtr << ";\n"
-     << hoistDecls;
+  // Large loops run on all threads: the body becomes a function of the
+  // bounds of its outermost index (flat: the element index); the arena,
+  // weights and inputs travel in a context.
+  int64_t numel = t.getNumElements();
+  bool parallel =
+      numel >= (1 << 16) && (flat || (shape.size() >= 2 && shape[0] >= 2));
+  std::string lo = parallel ? "begin" : "0";
+  std::string loop;
+  llvm::raw_string_ostream l(loop);
   if (flat) {
-    os << "    for (int64_t o = 0; o < " << t.getNumElements()
-       << "; ++o)\n      y[o] = " << *e << ";\n  }\n";
+    l << "  for (int64_t o = " << lo << "; o < "
+      << (parallel ? "end" : std::to_string(numel)) << "; ++o)\n    y[o] = "
+      << *e << ";\n";
+  } else {
+    int64_t outer = shape.empty() ? 1 : shape[0];
+    l << "  for (int64_t i0 = " << lo << "; i0 < "
+      << (parallel ? "end" : std::to_string(outer)) << "; ++i0) {\n"
+      << "    int64_t o = i0 * " << numel / std::max<int64_t>(outer, 1)
+      << ";\n";
+    for (size_t d = 1; d < shape.size(); ++d)
+      l << std::string(4 + 2 * (d - 1), ' ') << "for (int64_t i" << d
+        << " = 0; i" << d << " < " << shape[d] << "; ++i" << d << ")\n";
+    l << std::string(4 + 2 * (shape.size() ? shape.size() - 1 : 0), ' ')
+      << "y[o++] = " << *e << ";\n  }\n";
+  }
+  std::string decls = "  " + ct + " *restrict y = " + outPtr + ";\n";
+  for (StringRef line : llvm::split(StringRef(hoistDecls), '\n'))
+    if (!line.empty())
+      decls += line.drop_front(2).str() + "\n";
+  if (!parallel) {
+    os << "  {\n" << decls << loop << "  }\n";
     return success();
   }
-  os << "    int64_t o = 0;\n";
-  for (size_t d = 0; d < shape.size(); ++d)
-    os << std::string(4 + 2 * d, ' ') << "for (int64_t i" << d << " = 0; i"
-       << d << " < " << shape[d] << "; ++i" << d << ")\n";
-  os << std::string(4 + 2 * shape.size(), ' ') << "y[o++] = " << *e
-     << ";\n  }\n";
+  std::string fn = "lb_loop" + std::to_string(loopCounter++);
+  llvm::raw_string_ostream f(functions);
+  f << "static void " << fn << "(void *c, int64_t begin, int64_t end) {\n"
+    << "  const lb_ctx *x = (const lb_ctx *)c;\n"
+    << "  uint8_t *A = x->A;\n  const uint8_t *W = x->W;\n"
+    << "  const void *const *inputs = x->inputs;\n"
+    << "  (void)A;\n  (void)W;\n  (void)inputs;\n"
+    << decls << loop << "}\n\n";
+  os << "  lowbit_k_parallel_for(ex, " << (flat ? numel : shape[0]) << ", "
+     << fn << ", &lbc);\n";
   return success();
 }
 
@@ -1302,10 +1335,14 @@ FailureOr<X86Artifact> Emitter::run() {
     << "static inline uint8_t lb_sat_u8(float v) { return (uint8_t)(v < "
        "0.0f ? 0.0f : v > 255.0f ? 255.0f : v); }\n\n"
     << sig << "\n"
+    << "typedef struct lb_ctx {\n  uint8_t *A;\n  const uint8_t *W;\n"
+       "  const void *const *inputs;\n} lb_ctx;\n\n"
+    << functions
     << "static lowbit_status_t run(const lowbit_exec_t *ex, const void *const "
        "*inputs, void *const *outputs) {\n"
     << "  uint8_t *A = ex->arena;\n  const uint8_t *W = ex->weights;\n"
-    << "  (void)A;\n  (void)W;\n"
+    << "  lb_ctx lbc = {A, W, inputs};\n"
+    << "  (void)A;\n  (void)W;\n  (void)lbc;\n"
     << body << "  return LOWBIT_OK;\n}\n\n"
     << "const lowbit_model_code_t lowbit_model_" << name << " = {\n"
     << "  LOWBIT_RUNTIME_ABI_VERSION, \"" << name << "\", " << arena
