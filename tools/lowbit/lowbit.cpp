@@ -477,6 +477,27 @@ lowbit_session_t *openSession(const lowbit_tool::CompiledModel &m,
 
 DType dtypeOfDesc(int32_t d) { return static_cast<DType>(d); }
 
+/// Input pointers and freshly allocated outputs for one compiled run.
+struct IoBuffers {
+  std::vector<Tensor> outputs;
+  std::vector<const void *> in;
+  std::vector<void *> out;
+};
+IoBuffers bindIo(const lowbit_tool::CompiledModel &m,
+                 const std::vector<Tensor> &inputs) {
+  IoBuffers io;
+  for (const Tensor &t : inputs)
+    io.in.push_back(t.raw());
+  for (unsigned i = 0; i < m.code->num_outputs; ++i) {
+    const lowbit_tensor_desc_t &d = m.code->outputs[i];
+    io.outputs.push_back(Tensor::zeros(
+        dtypeOfDesc(d.dtype), std::vector<int64_t>(d.shape, d.shape + d.rank)));
+  }
+  for (Tensor &t : io.outputs)
+    io.out.push_back(t.raw());
+  return io;
+}
+
 int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
   std::string error;
   auto m = lowbit_tool::loadCompiled(args.model, error);
@@ -490,17 +511,10 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
   lowbit_session_t *session = openSession(*m, threads, cpu);
   if (!session)
     return kInvalid;
-  std::vector<Tensor> outputs;
-  std::vector<const void *> in;
-  std::vector<void *> out;
-  for (const Tensor &t : inputs)
-    in.push_back(t.raw());
-  for (unsigned i = 0; i < m->code->num_outputs; ++i) {
-    const lowbit_tensor_desc_t &d = m->code->outputs[i];
-    outputs.push_back(Tensor::zeros(dtypeOfDesc(d.dtype),
-                                    std::vector<int64_t>(d.shape, d.shape + d.rank)));
-    out.push_back(outputs.back().raw());
-  }
+  IoBuffers io = bindIo(*m, inputs);
+  std::vector<Tensor> &outputs = io.outputs;
+  std::vector<const void *> &in = io.in;
+  std::vector<void *> &out = io.out;
   auto start = std::chrono::steady_clock::now();
   lowbit_status_t st = lowbit_session_run(session, in.data(), out.data());
   double ms = std::chrono::duration<double, std::milli>(
@@ -601,17 +615,9 @@ int runBench(const BenchArgs &args) {
   lowbit_session_t *session = openSession(*m, args.threads, cpu);
   if (!session)
     return kInvalid;
-  std::vector<Tensor> outputs;
-  std::vector<const void *> in;
-  std::vector<void *> out;
-  for (const Tensor &t : inputs)
-    in.push_back(t.raw());
-  for (unsigned i = 0; i < m->code->num_outputs; ++i) {
-    const lowbit_tensor_desc_t &d = m->code->outputs[i];
-    outputs.push_back(Tensor::zeros(dtypeOfDesc(d.dtype),
-                                    std::vector<int64_t>(d.shape, d.shape + d.rank)));
-    out.push_back(outputs.back().raw());
-  }
+  IoBuffers io = bindIo(*m, inputs);
+  std::vector<const void *> &in = io.in;
+  std::vector<void *> &out = io.out;
   std::vector<double> times;
   for (int i = 0; i < args.warmup + args.iters; ++i) {
     auto start = std::chrono::steady_clock::now();
