@@ -10,7 +10,7 @@
 
 #include <string.h>
 
-enum { KC = 384, PANELS_PER_TASK = 4 };
+enum { KC = 384, PACK_A_FLOATS = 32768 };
 
 void lowbit_ukernel_ref(int64_t mr, int64_t kc, const float *a, int64_t lda,
                         const float *panel, float *acc) {
@@ -28,13 +28,30 @@ void lowbit_ukernel_ref(int64_t mr, int64_t kc, const float *a, int64_t lda,
 
 typedef struct gemm_task_t {
   int64_t m, n, k, lda, ldc_m, ldc_n, mc, mr;
-  int64_t m_blocks, panel_groups;
+  int64_t m_blocks, panel_groups, panels_per_task;
   const float *a, *w, *bias;
   float *c;
   int act;
   lowbit_ukernel_fn uk;
   lowbit_ukernel2_fn uk2; // NULL when the ISA has no two-panel kernel
+  int pack_a;             // pack A blocks k-major (AVX-512 path)
 } gemm_task_t;
+
+/// Packs rows [m0, m1) x [k0, k0 + kc) of A into MR-row tiles, k-major,
+/// zero-padding the last tile.
+static void pack_a(const gemm_task_t *t, int64_t m0, int64_t m1, int64_t k0,
+                   int64_t kc, float *out) {
+  for (int64_t r0 = m0; r0 < m1; r0 += t->mr) {
+    int64_t mr = m1 - r0 < t->mr ? m1 - r0 : t->mr;
+    for (int64_t k = 0; k < kc; ++k) {
+      for (int64_t r = 0; r < mr; ++r)
+        out[k * t->mr + r] = t->a[(r0 + r) * t->lda + k0 + k];
+      for (int64_t r = mr; r < t->mr; ++r)
+        out[k * t->mr + r] = 0.0f;
+    }
+    out += kc * t->mr;
+  }
+}
 
 static void epilogue(const gemm_task_t *t, const float *acc, int64_t m0,
                      int64_t mr, int64_t n0, int first, int last) {
@@ -79,21 +96,38 @@ static void epilogue(const gemm_task_t *t, const float *acc, int64_t m0,
 
 static void gemm_range(void *ctx, int64_t begin, int64_t end) {
   const gemm_task_t *t = (const gemm_task_t *)ctx;
+  float packed_a[PACK_A_FLOATS] __attribute__((aligned(64)));
   float acc[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
   float acc2[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
   int64_t panels = (t->n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
   for (int64_t task = begin; task < end; ++task) {
     int64_t mb = task / t->panel_groups, pg = task % t->panel_groups;
     int64_t m0 = mb * t->mc, m1 = m0 + t->mc < t->m ? m0 + t->mc : t->m;
-    int64_t p0 = pg * PANELS_PER_TASK;
-    int64_t p1 = p0 + PANELS_PER_TASK < panels ? p0 + PANELS_PER_TASK : panels;
+    int64_t p0 = pg * t->panels_per_task;
+    int64_t p1 = p0 + t->panels_per_task < panels ? p0 + t->panels_per_task
+                                                  : panels;
     for (int64_t k0 = 0; k0 < t->k; k0 += KC) {
       int64_t kc = t->k - k0 < KC ? t->k - k0 : KC;
       int first = k0 == 0, last = k0 + kc >= t->k;
+      // Packing pays off when the block serves many panels.
+      int packed = t->pack_a && p1 - p0 >= 8;
+      if (packed)
+        pack_a(t, m0, m1, k0, kc, packed_a);
       for (int64_t p = p0; p < p1; ++p) {
         const float *panel = t->w + (p * t->k + k0) * LOWBIT_PANEL;
         if (t->uk2 && p + 1 < p1) {
           const float *next = panel + t->k * LOWBIT_PANEL;
+          if (packed) {
+            const float *ap = packed_a;
+            for (int64_t r = m0; r < m1; r += t->mr, ap += kc * t->mr) {
+              int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
+              lowbit_ukernel2p_avx512(mr, kc, ap, panel, next, acc, acc2);
+              epilogue(t, acc, r, mr, p * LOWBIT_PANEL, first, last);
+              epilogue(t, acc2, r, mr, (p + 1) * LOWBIT_PANEL, first, last);
+            }
+            ++p;
+            continue;
+          }
           for (int64_t r = m0; r < m1; r += t->mr) {
             int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
             t->uk2(mr, kc, t->a + r * t->lda + k0, t->lda, panel, next, acc,
@@ -129,11 +163,13 @@ void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
     return;
   gemm_task_t t;
   t.uk2 = NULL;
+  t.pack_a = 0;
   uint32_t cpu = exec->cpu;
   if ((cpu & LOWBIT_CPU_AVX512) && !(cpu & LOWBIT_CPU_REFERENCE)) {
     t.uk = lowbit_ukernel_avx512;
     t.uk2 = lowbit_ukernel2_avx512;
     t.mr = LOWBIT_MR_AVX512;
+    t.pack_a = 1;
   } else if ((cpu & LOWBIT_CPU_AVX2) && !(cpu & LOWBIT_CPU_REFERENCE)) {
     t.uk = lowbit_ukernel_avx2;
     t.mr = LOWBIT_MR_AVX2;
@@ -159,9 +195,12 @@ void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
     t.mc = t.mr;
   t.m_blocks = (m + t.mc - 1) / t.mc;
   int64_t panels = (n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
-  t.panel_groups = (panels + PANELS_PER_TASK - 1) / PANELS_PER_TASK;
-  // With few M blocks, make sure every thread still gets work.
   int threads = lowbit_threadpool_size(exec->pool);
+  // Enough M blocks to keep every thread busy: each task takes all panels
+  // (one packed A block serves them all); otherwise split N too.
+  t.panels_per_task = t.m_blocks >= 2 * threads ? panels : 4;
+  t.panel_groups = (panels + t.panels_per_task - 1) / t.panels_per_task;
+  // With few M blocks, make sure every thread still gets work.
   while (t.m_blocks * t.panel_groups < 2 * threads && t.mc > t.mr) {
     t.mc = (t.mc / 2 + t.mr - 1) / t.mr * t.mr;
     t.m_blocks = (m + t.mc - 1) / t.mc;

@@ -53,6 +53,10 @@ typedef void (*lowbit_ukernel2_fn)(int64_t mr, int64_t kc, const float *a,
 void lowbit_ukernel2_avx512(int64_t mr, int64_t kc, const float *a,
                             int64_t lda, const float *panel0,
                             const float *panel1, float *acc0, float *acc1);
+// Same with A packed k-major in tiles of LOWBIT_MR_AVX512 rows.
+void lowbit_ukernel2p_avx512(int64_t mr, int64_t kc, const float *ap,
+                             const float *panel0, const float *panel1,
+                             float *acc0, float *acc1);
 #define LOWBIT_MR_REF 8
 #define LOWBIT_MR_AVX2 6
 #define LOWBIT_MR_AVX512 12

@@ -79,3 +79,27 @@ void lowbit_ukernel2_avx512(int64_t mr, int64_t kc, const float *a,
   default: tile2(1, kc, a, lda, panel0, panel1, acc0, acc1); break;
   }
 }
+
+// 12 x 32 with A packed k-major (ap[k * 12 + r]): one stream for all the
+// broadcasts at constant offsets instead of twelve row pointers.
+void lowbit_ukernel2p_avx512(int64_t mr, int64_t kc, const float *ap,
+                             const float *panel0, const float *panel1,
+                             float *acc0, float *acc1) {
+  __m512 c0[LOWBIT_MR_AVX512], c1[LOWBIT_MR_AVX512];
+  for (int r = 0; r < LOWBIT_MR_AVX512; ++r)
+    c0[r] = c1[r] = _mm512_setzero_ps();
+  for (int64_t k = 0; k < kc; ++k) {
+    __m512 b0 = _mm512_loadu_ps(panel0 + k * 16);
+    __m512 b1 = _mm512_loadu_ps(panel1 + k * 16);
+    const float *a = ap + k * LOWBIT_MR_AVX512;
+    for (int r = 0; r < LOWBIT_MR_AVX512; ++r) {
+      __m512 av = _mm512_set1_ps(a[r]);
+      c0[r] = _mm512_fmadd_ps(av, b0, c0[r]);
+      c1[r] = _mm512_fmadd_ps(av, b1, c1[r]);
+    }
+  }
+  for (int r = 0; r < mr; ++r) {
+    _mm512_storeu_ps(acc0 + r * 16, c0[r]);
+    _mm512_storeu_ps(acc1 + r * 16, c1[r]);
+  }
+}

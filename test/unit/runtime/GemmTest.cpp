@@ -98,6 +98,15 @@ TEST(RuntimeGemm, EdgeShapesEveryIsa) {
         checkGemm(m, n, k, /*transposedOut=*/false, /*relu=*/false, 1);
 }
 
+/// Many panels and M blocks: the AVX-512 path packs A blocks k-major.
+TEST(RuntimeGemm, WideProductsPackA) {
+  for (int64_t m : {37, 300})
+    for (int64_t n : {200, 129})
+      for (int64_t k : {50, 400})
+        checkGemm(m, n, k, /*transposedOut=*/false, /*relu=*/false, 1);
+  checkGemm(300, 200, 400, /*transposedOut=*/false, /*relu=*/true, 2);
+}
+
 TEST(RuntimeGemm, TransposedOutputReluThreaded) {
   for (int64_t m : {3, 64, 100})
     for (int64_t n : {16, 40})
