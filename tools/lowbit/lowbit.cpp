@@ -19,6 +19,7 @@
 #include "lowbit/Interpreter/Interpreter.h"
 #include "lowbit/Pipeline/Pipeline.h"
 #include "lowbit/Target/X86/X86Target.h"
+#include "lowbit/Transforms/Passes.h"
 
 #include "Compiled.h"
 #include "lowbit_package_generated.h"
@@ -169,6 +170,19 @@ LogicalResult runFrontend(ModuleOp module) {
   return pm.run(module);
 }
 
+/// Weight-only quantization of every linear layer (--weights, --group-size).
+LogicalResult quantizeWeights(ModuleOp module, const std::string &format,
+                              int64_t groupSize) {
+  if (format.empty() || format == "f32" || format == "float")
+    return success();
+  PassManager pm(module.getContext());
+  QuantizeWeightsPassOptions opts;
+  opts.format = format;
+  opts.groupSize = groupSize;
+  pm.addNestedPass<func::FuncOp>(createQuantizeWeightsPass(opts));
+  return pm.run(module);
+}
+
 func::FuncOp findEntry(ModuleOp module) {
   func::FuncOp entry;
   for (auto f : module.getOps<func::FuncOp>())
@@ -226,6 +240,8 @@ struct RunArgs {
   std::vector<std::string> inputShapes;
   bool print = false;
   bool raw = false;
+  std::string weights;
+  int64_t groupSize = 0;
 };
 
 /// Reads `.npy` or ONNX TensorProto (`.pb` or anything else) files.
@@ -261,6 +277,8 @@ int runRun(const RunArgs &args) {
   if (!module)
     return diags.exitCode();
   if (!args.raw && failed(runFrontend(*module)))
+    return diags.exitCode();
+  if (failed(quantizeWeights(*module, args.weights, args.groupSize)))
     return diags.exitCode();
   func::FuncOp entry = findEntry(*module);
   if (!entry) {
@@ -363,6 +381,8 @@ struct CompileArgs {
   std::string cpu = "native";
   std::string cc = "cc";
   std::vector<std::string> inputShapes;
+  std::string weights;
+  int64_t groupSize = 0;
 };
 
 int runCompile(const CompileArgs &args) {
@@ -380,7 +400,8 @@ int runCompile(const CompileArgs &args) {
     return kUsage;
   auto start = std::chrono::steady_clock::now();
   OwningOpRef<ModuleOp> module = loadModel(args.model, ctx, options);
-  if (!module || failed(prepareForX86(*module)))
+  if (!module || failed(prepareForX86(*module)) ||
+      failed(quantizeWeights(*module, args.weights, args.groupSize)))
     return diags.exitCode();
   std::string name = args.name.empty() ? modelIdentifier(args.model) : args.name;
   FailureOr<X86Artifact> artifact = emitX86Model(*module, name);
@@ -752,6 +773,11 @@ int main(int argc, char **argv) {
   run->add_option("--input-shape", runArgs.inputShapes,
                   "Fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
   run->add_flag("--print", runArgs.print, "Print the outputs' values");
+  run->add_option("--weights", runArgs.weights,
+                  "Quantize linear weights (simulated on the interpreter): "
+                  "int2..int8, nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1");
+  run->add_option("--group-size", runArgs.groupSize,
+                  "Weights per scale along K (default 0: per channel)");
   run->add_flag("--raw", runArgs.raw,
                 "Interpret the imported ONNX nodes as they are, without the "
                 "frontend pipeline");
@@ -791,6 +817,11 @@ int main(int argc, char **argv) {
   comp->add_option("--input-shape", compileArgs.inputShapes,
                    "Fix an input's shape, e.g. input=1x3x224x224 (repeatable); "
                    "compiled models have static shapes");
+  comp->add_option("--weights", compileArgs.weights,
+                   "Quantize linear weights: int4 runs the int4 kernels; "
+                   "other formats are not compiled natively yet");
+  comp->add_option("--group-size", compileArgs.groupSize,
+                   "Weights per scale along K (default 0: per channel)");
   comp->callback([&] { code = runCompile(compileArgs); });
 
   std::string inspectDir;

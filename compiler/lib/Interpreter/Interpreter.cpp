@@ -16,6 +16,7 @@
 #include "Kernels.h"
 
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
+#include "lowbit/Quant/Formats.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/BuiltinTypes.h"
@@ -260,6 +261,52 @@ static LogicalResult runLayerOp(Operation *op, KernelContext &ctx,
   return failure();
 }
 
+/// The float tensor a lowbit.qweight denotes: codes unpacked (LSB-first,
+/// row-major), decoded by their format, times their scale (minus the zero
+/// point for affine schemes).
+static FailureOr<Tensor> dequantizeQWeight(QWeightOp op, const Tensor &data,
+                                           const Tensor &scales,
+                                           const Tensor *zeroPoints) {
+  SchemeAttr scheme = op.getScheme();
+  auto type = op.getOutput().getType();
+  std::vector<int64_t> shape(type.getShape().begin(), type.getShape().end());
+  Tensor out = Tensor::zeros(DType::F32, shape);
+  unsigned bits = scheme.getBitWidth();
+  int64_t numel = out.numel(), rank = type.getRank();
+  int64_t axis = scheme.getAxis(), group = scheme.getGroupSize();
+  std::vector<int64_t> strides(rank, 1);
+  for (int64_t d = rank - 2; d >= 0; --d)
+    strides[d] = strides[d + 1] * shape[d + 1];
+  const uint8_t *bytes = data.data<uint8_t>();
+  for (int64_t i = 0; i < numel; ++i) {
+    uint32_t code = 0;
+    for (unsigned b = 0; b < bits; ++b) {
+      uint64_t bit = uint64_t(i) * bits + b;
+      code |= uint32_t((bytes[bit / 8] >> (bit % 8)) & 1) << b;
+    }
+    int64_t s = 0;
+    if (scheme.getGranularity() == Granularity::PerChannel) {
+      s = (i / strides[axis]) % shape[axis];
+    } else if (scheme.getGranularity() == Granularity::Group) {
+      // Scales have the weight's shape with dim(axis) / group.
+      int64_t rem = i, off = 0, sstride = 1;
+      for (int64_t d = rank - 1; d >= 0; --d) {
+        int64_t id = rem % shape[d];
+        rem /= shape[d];
+        int64_t sd = d == axis ? (shape[d] + group - 1) / group : shape[d];
+        off += (d == axis ? id / group : id) * sstride;
+        sstride *= sd;
+      }
+      s = off;
+    }
+    double v = decodeCode(scheme.getFormat(), code);
+    if (zeroPoints)
+      v -= zeroPoints->getDouble(s);
+    out.data<float>()[i] = static_cast<float>(v * scales.getDouble(s));
+  }
+  return out;
+}
+
 /// Runs one op (onnx_node or lowbit layer op) on its operand tensors.
 /// Emits diagnostics at the op and returns failure on error.
 static LogicalResult
@@ -315,6 +362,16 @@ executeOp(Operation &op, const KernelTable &kernels,
       return failure();
     }
     result = kernel(ctx);
+  } else if (auto qw = dyn_cast<QWeightOp>(op)) {
+    where = "lowbit.qweight";
+    FailureOr<Tensor> w = dequantizeQWeight(qw, *ctx.inputs[0], *ctx.inputs[1],
+                                            ctx.inputs.size() > 2
+                                                ? ctx.inputs[2]
+                                                : nullptr);
+    if (failed(w))
+      return failure();
+    ctx.outputs = {*w};
+    result = success();
   } else if (isa<LinearOp, Conv2DOp, MatmulOp>(op)) {
     where = op.getName().getStringRef().str();
     result = runLayerOp(&op, ctx, kernels);

@@ -186,6 +186,7 @@ private:
   llvm::DenseMap<Value, ValueInfo> info;
   llvm::DenseMap<Operation *, int> scratch;
   llvm::DenseMap<Operation *, int> fusedAct; // layer op -> activation
+  llvm::DenseMap<Value, int64_t> int4Groups;   // qweight -> group size
   std::vector<Buffer> buffers;
   std::string weights; // the blob
   std::vector<std::tuple<std::string, int64_t, int64_t, std::string>>
@@ -244,7 +245,10 @@ LogicalResult Emitter::classify() {
       continue;
     Value in = node.getInputs()[0];
     Operation *def = in.getDefiningOp();
-    if (def && isa<LinearOp, Conv2DOp>(def) && in.hasOneUse()) {
+    bool int4 = false;
+    if (auto lin = dyn_cast_or_null<LinearOp>(def))
+      int4 = lin.getWeight().getDefiningOp<QWeightOp>() != nullptr;
+    if (def && isa<LinearOp, Conv2DOp>(def) && in.hasOneUse() && !int4) {
       fusedAct[def] = 1;
       info[node.getResult(0)] = ValueInfo{Kind::Alias, in};
     }
@@ -254,6 +258,10 @@ LogicalResult Emitter::classify() {
       continue;
     if (auto cst = dyn_cast<arith::ConstantOp>(op)) {
       info[cst.getResult()].kind = Kind::Constant;
+      continue;
+    }
+    if (isa<QWeightOp>(op)) {
+      info[op->getResult(0)].kind = Kind::Constant; // packed in planWeights
       continue;
     }
     for (Value r : op->getResults()) {
@@ -348,6 +356,56 @@ static int64_t appendBlob(std::string &blob, const char *data, int64_t bytes) {
 }
 
 LogicalResult Emitter::planWeights() {
+  // Int4 weights in "s4-panel16" with their scales per (panel, group, column).
+  for (Operation *op : ops) {
+    auto qw = dyn_cast<QWeightOp>(op);
+    if (!qw)
+      continue;
+    SchemeAttr scheme = qw.getScheme();
+    auto wt = qw.getOutput().getType();
+    bool perChannel = scheme.getGranularity() == Granularity::PerChannel &&
+                      scheme.getAxis() == 0;
+    bool grouped = scheme.getGranularity() == Granularity::Group &&
+                   scheme.getAxis() == 1;
+    auto dataCst = qw.getData().getDefiningOp<arith::ConstantOp>();
+    auto scaleCst = qw.getScales().getDefiningOp<arith::ConstantOp>();
+    if (scheme.getFormat() != QuantFormat::Int4 || !scheme.getSymmetric() ||
+        wt.getRank() != 2 || !(perChannel || grouped) || !dataCst || !scaleCst ||
+        !scheme.getScaleType().isF32())
+      return fail(op, "only symmetric int4 weights (per channel or grouped "
+                      "along K, f32 scales) run natively on x86 for now");
+    FailureOr<Tensor> data = tensorFromConstant(dataCst.getValue());
+    FailureOr<Tensor> scales = tensorFromConstant(scaleCst.getValue());
+    if (failed(data) || failed(scales))
+      return fail(op, "unreadable packed weight");
+    int64_t n = wt.getDimSize(0), k = wt.getDimSize(1);
+    int64_t g = grouped ? scheme.getGroupSize() : k;
+    int64_t groups = (k + g - 1) / g, panels = (n + kPanel - 1) / kPanel;
+    std::vector<uint8_t> packed(panels * k * 8, 0);
+    std::vector<float> sc(panels * groups * kPanel, 0.0f);
+    const uint8_t *bytes = data->data<uint8_t>();
+    for (int64_t r = 0; r < n; ++r) {
+      for (int64_t kk = 0; kk < k; ++kk) {
+        int64_t idx = r * k + kk;
+        uint8_t nib = (bytes[idx / 2] >> ((idx % 2) * 4)) & 0xF;
+        packed[((r / kPanel) * k + kk) * 8 + (r % kPanel) / 2] |=
+            (r % 2) ? uint8_t(nib << 4) : nib;
+      }
+      for (int64_t gi = 0; gi < groups; ++gi)
+        sc[((r / kPanel) * groups + gi) * kPanel + r % kPanel] =
+            static_cast<float>(scales->getDouble(r * groups + gi));
+    }
+    int64_t off = appendBlob(weights, reinterpret_cast<const char *>(packed.data()),
+                             packed.size());
+    weightTable.emplace_back(nodeName(op), off, packed.size(), "s4-panel16");
+    int64_t soff = appendBlob(weights, reinterpret_cast<const char *>(sc.data()),
+                              sc.size() * sizeof(float));
+    weightTable.emplace_back(nodeName(op) + ".scales", soff,
+                             sc.size() * sizeof(float), "f32");
+    info[qw.getResult()].packedOffset = off;
+    info[qw.getResult()].weightOffset = soff;
+    int4Groups[qw.getResult()] = g;
+  }
   for (Operation *op : ops) {
     auto cst = dyn_cast<arith::ConstantOp>(op);
     if (!cst)
@@ -362,11 +420,15 @@ LogicalResult Emitter::planWeights() {
     bool packed = false, plain = false;
     for (OpOperand &use : v.getUses()) {
       Operation *u = use.getOwner();
+      if (isa<QWeightOp>(u))
+        continue; // repacked with its qweight
       if (isa<LinearOp, Conv2DOp>(u) && use.getOperandNumber() == 1)
         packed = true;
       else
         plain = true;
     }
+    if (!packed && !plain)
+      continue;
     std::string wname = nodeName(op);
     if (plain) {
       info[v].weightOffset = appendBlob(weights, t->raw(), t->byteSize());
@@ -787,7 +849,7 @@ std::optional<SmallVector<int64_t>> constInts(Value v) {
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
-  if (isa<arith::ConstantOp, NoValueOp, func::ReturnOp>(op))
+  if (isa<arith::ConstantOp, NoValueOp, func::ReturnOp, QWeightOp>(op))
     return success();
   if (op->getNumResults() >= 1 &&
       (info[op->getResult(0)].kind == Kind::Alias ||
@@ -804,6 +866,29 @@ LogicalResult Emitter::emitOp(Operation *op) {
       report.outputBytes =
           t.getNumElements() * cTypeOf(t.getElementType())->bytes;
 
+  if (auto linear = dyn_cast<LinearOp>(op);
+      linear && linear.getWeight().getDefiningOp<QWeightOp>()) {
+    Value w = linear.getWeight();
+    auto wt = cast<RankedTensorType>(w.getType());
+    int64_t k = wt.getDimSize(1), n = wt.getDimSize(0);
+    int64_t m = linear.getInput().getType().getNumElements() / k;
+    std::string bias = "NULL";
+    if (Value b = linear.getBias()) {
+      if (info[b].kind != Kind::Constant)
+        return fail(op, "the bias is not a constant");
+      bias = ptr(b);
+    }
+    os << llvm::formatv("  lowbit_k_sgemm_s4(ex, {0}, {1}, {2}, {3}, {2}, "
+                        "(const uint8_t *)(W + {4}), (const float *)(W + {5}), "
+                        "{6}, {7}, {8}, {1});\n",
+                        m, n, k, ptr(linear.getInput()), info[w].packedOffset,
+                        info[w].weightOffset, int4Groups.lookup(w), bias,
+                        ptr(linear.getResult()));
+    report.kind = "linear int4";
+    report.weightBytes = wt.getNumElements() / 2;
+    artifact.layers.push_back(report);
+    return success();
+  }
   if (auto linear = dyn_cast<LinearOp>(op)) {
     Value w = linear.getWeight();
     if (info[w].kind != Kind::Constant || info[w].packedOffset < 0)

@@ -7,6 +7,8 @@
 #ifndef LOWBIT_TRANSFORMS_PASSES_H
 #define LOWBIT_TRANSFORMS_PASSES_H
 
+#include "lowbit/Dialect/Lowbit/LowbitDialect.h"
+
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/Pass/Pass.h"

@@ -37,4 +37,39 @@ def FoldConstantsPass : Pass<"lowbit-fold-constants", "func::FuncOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
+  let summary = "Packs the constant weights of lowbit.linear into lowbit.qweight.";
+  let description = [{
+    Weight-only quantization: every `lowbit.linear` whose weight is an f32
+    constant with at least `min-elements` elements gets its weight replaced
+    by a `lowbit.qweight` of the chosen format, per output channel
+    (`group-size = 0`) or in groups of `group-size` along K. Scales are
+    symmetric (codes around zero); with `clip = mse` each scale is the one
+    among 20 candidates in [0.5, 1] x max|w| that minimizes the group's
+    squared rounding error, with `clip = max` it is max|w| itself. Codes are
+    rounded to nearest even and saturated (lowbit/Quant/Formats.h).
+
+    ```mlir
+    %y = lowbit.linear %x, %w : (tensor<8x256xf32>, tensor<64x256xf32>) -> tensor<8x64xf32>
+    // lowbit-quantize-weights{format=int4 group-size=128}:
+    %q = lowbit.qweight %codes, %scales {scheme = #lowbit.scheme<int4,
+        group(axis = 1, size = 128), symmetric, scale = f32>}
+        : (tensor<8192xi8>, tensor<64x2xf32>) -> tensor<64x256xf32>
+    %y = lowbit.linear %x, %q : ...
+    ```
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"int8\"",
+           "Element format: int2..int8, nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Elements per scale along K; 0 = one scale per output channel">,
+    Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
+           "Scale choice: mse (search) or max (max |w|)">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave weights with fewer elements in f32">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::lowbit::LowbitDialect"];
+}
+
 #endif // LOWBIT_TRANSFORMS_PASSES_TD
