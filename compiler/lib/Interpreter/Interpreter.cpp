@@ -279,11 +279,7 @@ static FailureOr<Tensor> dequantizeQWeight(QWeightOp op, const Tensor &data,
     strides[d] = strides[d + 1] * shape[d + 1];
   const uint8_t *bytes = data.data<uint8_t>();
   for (int64_t i = 0; i < numel; ++i) {
-    uint32_t code = 0;
-    for (unsigned b = 0; b < bits; ++b) {
-      uint64_t bit = uint64_t(i) * bits + b;
-      code |= uint32_t((bytes[bit / 8] >> (bit % 8)) & 1) << b;
-    }
+    uint32_t code = readPackedCode(bytes, i, bits);
     int64_t s = 0;
     if (scheme.getGranularity() == Granularity::PerChannel) {
       s = (i / strides[axis]) % shape[axis];

@@ -195,3 +195,20 @@ uint32_t mlir::lowbit::encodeValue(QuantFormat f, double v,
   }
   return neg ? (code | signBit) : code;
 }
+
+uint32_t mlir::lowbit::readPackedCode(const uint8_t *bytes, int64_t index,
+                                      unsigned bits) {
+  uint32_t code = 0;
+  uint64_t bit = uint64_t(index) * bits;
+  for (unsigned b = 0; b < bits; ++b, ++bit)
+    code |= uint32_t((bytes[bit / 8] >> (bit % 8)) & 1) << b;
+  return code;
+}
+
+void mlir::lowbit::writePackedCode(uint8_t *bytes, int64_t index,
+                                   unsigned bits, uint32_t code) {
+  uint64_t bit = uint64_t(index) * bits;
+  for (unsigned b = 0; b < bits; ++b, ++bit)
+    if ((code >> b) & 1)
+      bytes[bit / 8] |= uint8_t(1u << (bit % 8));
+}

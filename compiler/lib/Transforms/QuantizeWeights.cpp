@@ -97,14 +97,11 @@ struct QuantizeWeightsPass
           ArrayRef<float> grp(w->data() + r * k + k0, k1 - k0);
           double s = chooseScale(*fmt, grp, clip == "mse");
           scales[r * groups + gi] = static_cast<float>(s);
-          for (int64_t kk = k0; kk < k1; ++kk) {
-            uint64_t code = encodeValue(
-                *fmt, (*w)[r * k + kk] / double(scales[r * groups + gi]));
-            uint64_t bit = uint64_t(r * k + kk) * bits;
-            for (unsigned i = 0; i < bits; ++i, ++bit)
-              if ((code >> i) & 1)
-                bytes[bit / 8] |= uint8_t(1u << (bit % 8));
-          }
+          for (int64_t kk = k0; kk < k1; ++kk)
+            writePackedCode(
+                bytes.data(), r * k + kk, bits,
+                encodeValue(*fmt, (*w)[r * k + kk] /
+                                      double(scales[r * groups + gi])));
         }
       b.setInsertionPoint(op);
       Location loc = op.getLoc();

@@ -20,6 +20,7 @@
 
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 #include "lowbit/Interpreter/Interpreter.h"
+#include "lowbit/Quant/Formats.h"
 
 #include "lowbit_package_generated.h"
 
@@ -386,8 +387,7 @@ LogicalResult Emitter::planWeights() {
     const uint8_t *bytes = data->data<uint8_t>();
     for (int64_t r = 0; r < n; ++r) {
       for (int64_t kk = 0; kk < k; ++kk) {
-        int64_t idx = r * k + kk;
-        uint8_t nib = (bytes[idx / 2] >> ((idx % 2) * 4)) & 0xF;
+        uint8_t nib = readPackedCode(bytes, r * k + kk, 4);
         packed[((r / kPanel) * k + kk) * 8 + (r % kPanel) / 2] |=
             (r % 2) ? uint8_t(nib << 4) : nib;
       }

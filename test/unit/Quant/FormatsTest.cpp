@@ -153,3 +153,25 @@ TEST(QuantFormats, EncodeMatchesFloat64Reference) {
           << stringifyQuantFormat(f).str() << " value " << v;
   }
 }
+
+// The qweight packing: codes of every width round-trip at every index,
+// including codes that straddle a byte boundary (3, 5, 6, 7 bits), and the
+// bit layout is LSB first (two int4 codes 0x3, 0xA make the byte 0xA3).
+TEST(QuantFormats, PackedCodesRoundTrip) {
+  std::mt19937 rng(7);
+  for (unsigned bits = 1; bits <= 8; ++bits) {
+    std::vector<uint32_t> codes(37);
+    for (uint32_t &c : codes)
+      c = rng() & ((1u << bits) - 1);
+    std::vector<uint8_t> bytes((codes.size() * bits + 7) / 8, 0);
+    for (size_t i = 0; i < codes.size(); ++i)
+      writePackedCode(bytes.data(), i, bits, codes[i]);
+    for (size_t i = 0; i < codes.size(); ++i)
+      ASSERT_EQ(readPackedCode(bytes.data(), i, bits), codes[i])
+          << bits << " bits, index " << i;
+  }
+  uint8_t byte = 0;
+  writePackedCode(&byte, 0, 4, 0x3);
+  writePackedCode(&byte, 1, 4, 0xA);
+  EXPECT_EQ(byte, 0xA3);
+}

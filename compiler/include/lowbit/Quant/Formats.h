@@ -50,6 +50,14 @@ uint32_t encodeValue(QuantFormat format, double value, int64_t zeroPoint = 0);
 /// The 16 NormalFloat-4 levels (QLoRA), ascending; code i is level i.
 const double *nf4Levels();
 
+/// lowbit.qweight's packed layout: element i's `bits`-bit code starts at bit
+/// i * bits of the byte array, least significant bit first. The pass that
+/// writes it and every consumer that reads it go through these two.
+uint32_t readPackedCode(const uint8_t *bytes, int64_t index, unsigned bits);
+/// ORs the code into zero-initialized `bytes`.
+void writePackedCode(uint8_t *bytes, int64_t index, unsigned bits,
+                     uint32_t code);
+
 } // namespace mlir::lowbit
 
 #endif // LOWBIT_QUANT_FORMATS_H
