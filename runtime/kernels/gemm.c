@@ -6,6 +6,12 @@
 // (KC) outermost, then panels (each KC x 16 block stays in L1), then MR-row
 // tiles of an MC-row block of A (which stays in L2). Tasks split the
 // (M block, panel group) grid across the pool.
+//
+// Quantized weights (lowbit_qweight_t: "s4-panel16", "s8-panel16") run
+// through the same loop: each KC x 16 block of a panel is decoded to f32
+// into a buffer on the stack right before the micro-kernels use it, so the
+// weight stream from memory stays 4 or 8 bits wide while the arithmetic is
+// the f32 kernels'. A block is decoded once per M block (MC rows).
 #include "../src/internal.h"
 
 #include <string.h>
@@ -35,7 +41,35 @@ typedef struct gemm_task_t {
   lowbit_ukernel_fn uk;
   lowbit_ukernel2_fn uk2; // NULL when the ISA has no two-panel kernel
   int pack_a;             // pack A blocks k-major (AVX-512 path)
+  const lowbit_qweight_t *wq; // quantized weights instead of |w|
 } gemm_task_t;
+
+/// Decodes rows [k0, k0 + kc) of quantized panel |p| into out[kc][16].
+static void decode_panel(const lowbit_qweight_t *wq, int64_t k, int64_t p,
+                         int64_t k0, int64_t kc, float *out) {
+  int64_t groups = (k + wq->group - 1) / wq->group;
+  const float *scales = wq->scales + p * groups * LOWBIT_PANEL;
+  if (wq->bits == 8) {
+    const int8_t *w = (const int8_t *)wq->data + (p * k + k0) * LOWBIT_PANEL;
+    for (int64_t kk = 0; kk < kc; ++kk) {
+      const float *s = scales + ((k0 + kk) / wq->group) * LOWBIT_PANEL;
+      for (int j = 0; j < LOWBIT_PANEL; ++j)
+        out[kk * LOWBIT_PANEL + j] = (float)w[kk * LOWBIT_PANEL + j] * s[j];
+    }
+    return;
+  }
+  const uint8_t *w = wq->data + (p * k + k0) * (LOWBIT_PANEL / 2);
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    const float *s = scales + ((k0 + kk) / wq->group) * LOWBIT_PANEL;
+    const uint8_t *row = w + kk * (LOWBIT_PANEL / 2);
+    for (int j = 0; j < LOWBIT_PANEL; j += 2) {
+      int lo = row[j / 2] & 0xF, hi = row[j / 2] >> 4;
+      out[kk * LOWBIT_PANEL + j] = (float)(lo >= 8 ? lo - 16 : lo) * s[j];
+      out[kk * LOWBIT_PANEL + j + 1] =
+          (float)(hi >= 8 ? hi - 16 : hi) * s[j + 1];
+    }
+  }
+}
 
 /// Packs rows [m0, m1) x [k0, k0 + kc) of A into MR-row tiles, k-major,
 /// zero-padding the last tile.
@@ -99,6 +133,7 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
   float packed_a[PACK_A_FLOATS] __attribute__((aligned(64)));
   float acc[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
   float acc2[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
+  float decoded[2 * KC * LOWBIT_PANEL] __attribute__((aligned(64)));
   int64_t panels = (t->n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
   for (int64_t task = begin; task < end; ++task) {
     int64_t mb = task / t->panel_groups, pg = task % t->panel_groups;
@@ -115,8 +150,17 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
         pack_a(t, m0, m1, k0, kc, packed_a);
       for (int64_t p = p0; p < p1; ++p) {
         const float *panel = t->w + (p * t->k + k0) * LOWBIT_PANEL;
+        if (t->wq) {
+          decode_panel(t->wq, t->k, p, k0, kc, decoded);
+          panel = decoded;
+        }
         if (t->uk2 && p + 1 < p1) {
           const float *next = panel + t->k * LOWBIT_PANEL;
+          if (t->wq) {
+            decode_panel(t->wq, t->k, p + 1, k0, kc,
+                         decoded + KC * LOWBIT_PANEL);
+            next = decoded + KC * LOWBIT_PANEL;
+          }
           if (packed) {
             const float *ap = packed_a;
             for (int64_t r = m0; r < m1; r += t->mr, ap += kc * t->mr) {
@@ -155,13 +199,14 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
-void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
-                           int64_t k, const float *a, int64_t lda,
-                           const float *w_packed, const float *bias, float *c,
-                           int64_t ldc_m, int64_t ldc_n, int act) {
+static void sgemm(const lowbit_exec_t *exec, int64_t m, int64_t n, int64_t k,
+                  const float *a, int64_t lda, const float *w_packed,
+                  const lowbit_qweight_t *wq, const float *bias, float *c,
+                  int64_t ldc_m, int64_t ldc_n, int act) {
   if (m <= 0 || n <= 0)
     return;
   gemm_task_t t;
+  t.wq = wq;
   t.uk2 = NULL;
   t.pack_a = 0;
   uint32_t cpu = exec->cpu;
@@ -211,6 +256,20 @@ void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
     gemm_range(&t, 0, tasks);
   else
     lowbit_parallel_for(exec->pool, tasks, gemm_range, &t);
+}
+
+void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                           int64_t k, const float *a, int64_t lda,
+                           const float *w_packed, const float *bias, float *c,
+                           int64_t ldc_m, int64_t ldc_n, int act) {
+  sgemm(exec, m, n, k, a, lda, w_packed, NULL, bias, c, ldc_m, ldc_n, act);
+}
+
+void lowbit_k_sgemm_wq(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                       int64_t k, const float *a, int64_t lda,
+                       const lowbit_qweight_t *w, const float *bias, float *c,
+                       int64_t ldc, int act) {
+  sgemm(exec, m, n, k, a, lda, NULL, w, bias, c, ldc, 1, act);
 }
 
 int64_t lowbit_k_sgemm_scratch(int64_t n, int64_t k) {

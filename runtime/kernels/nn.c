@@ -109,9 +109,11 @@ static void scatter_range(void *ctx, int64_t begin, int64_t end) {
     }
 }
 
-void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
-                     const float *x, const float *w_packed, const float *bias,
-                     float *y, float *scratch) {
+/// One of |w_packed| (f32 panels) or |wq| (quantized panels) is set.
+static void conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
+                   const float *x, const float *w_packed,
+                   const lowbit_qweight_t *wq, const float *bias, float *y,
+                   float *scratch) {
   int64_t cg = p->c / p->groups, og = p->o / p->groups;
   int64_t kg = cg * p->kh * p->kw, pixels = p->oh * p->ow;
   int64_t panel_floats =
@@ -130,10 +132,21 @@ void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
         im2col_range(&t, 0, rows);
       // Rows are output pixels of all images in the chunk; channels are
       // contiguous, so the GEMM epilogue (bias, ReLU) runs vectorized.
-      lowbit_k_sgemm_packed(exec, rows, og, kg, cols, kg,
-                            w_packed + g * panel_floats,
-                            bias ? bias + g * og : NULL, result, og, 1,
-                            p->act);
+      const float *gbias = bias ? bias + g * og : NULL;
+      if (wq) {
+        // Group g's panels: codes and scales follow the previous groups'.
+        int64_t panels = (og + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
+        int64_t kgroups = (kg + wq->group - 1) / wq->group;
+        lowbit_qweight_t gw = *wq;
+        gw.data += g * panels * kg * LOWBIT_PANEL * wq->bits / 8;
+        gw.scales += g * panels * kgroups * LOWBIT_PANEL;
+        lowbit_k_sgemm_wq(exec, rows, og, kg, cols, kg, &gw, gbias, result, og,
+                          p->act);
+      } else {
+        lowbit_k_sgemm_packed(exec, rows, og, kg, cols, kg,
+                              w_packed + g * panel_floats, gbias, result, og,
+                              1, p->act);
+      }
       scatter_t s = {result, y + (b0 * p->o + g * og) * pixels, pixels, og,
                      p->o};
       if (rows * og > (1 << 16))
@@ -142,6 +155,19 @@ void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
         scatter_range(&s, 0, images);
     }
   }
+}
+
+void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
+                     const float *x, const float *w_packed, const float *bias,
+                     float *y, float *scratch) {
+  conv2d(exec, p, x, w_packed, NULL, bias, y, scratch);
+}
+
+void lowbit_k_conv2d_wq(const lowbit_exec_t *exec,
+                        const lowbit_conv2d_params_t *p, const float *x,
+                        const lowbit_qweight_t *w, const float *bias, float *y,
+                        float *scratch) {
+  conv2d(exec, p, x, NULL, w, bias, y, scratch);
 }
 
 //===----------------------------------------------------------------------===//

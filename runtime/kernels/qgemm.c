@@ -91,73 +91,13 @@ void lowbit_k_qgemm_u8s8(const lowbit_exec_t *exec, int64_t m, int64_t n,
 // Int4 weights, f32 activations
 //===----------------------------------------------------------------------===//
 
-typedef struct s4gemm_t {
-  int64_t m, n, k, lda, group, ldc;
-  const float *a, *scales, *bias;
-  const uint8_t *w;
-  float *c;
-  uint32_t cpu;
-} s4gemm_t;
-
-void lowbit_s4tile_avx512(int64_t mr, int64_t k, int64_t group,
-                          const float *a, int64_t lda, const uint8_t *panel,
-                          const float *scales, float *acc);
-
-static inline int nibble(const uint8_t *row, int j) {
-  int v = (row[j / 2] >> ((j % 2) * 4)) & 0xF;
-  return v >= 8 ? v - 16 : v;
-}
-
-static void s4tile_ref(const s4gemm_t *t, int64_t r0, int64_t mr, int64_t p,
-                       float *acc) {
-  int64_t groups = (t->k + t->group - 1) / t->group;
-  const uint8_t *panel = t->w + p * t->k * 8;
-  const float *sc = t->scales + p * groups * 16;
-  for (int64_t r = 0; r < mr; ++r)
-    for (int j = 0; j < 16; ++j) {
-      float s = 0.0f;
-      for (int64_t g = 0; g < groups; ++g) {
-        float part = 0.0f;
-        int64_t k1 = (g + 1) * t->group < t->k ? (g + 1) * t->group : t->k;
-        for (int64_t kk = g * t->group; kk < k1; ++kk)
-          part += t->a[(r0 + r) * t->lda + kk] * (float)nibble(panel + kk * 8, j);
-        s += part * sc[g * 16 + j];
-      }
-      acc[r * 16 + j] = s;
-    }
-}
-
-static void s4gemm_range(void *ctx, int64_t begin, int64_t end) {
-  const s4gemm_t *t = (const s4gemm_t *)ctx;
-  float acc[8 * 16];
-  int64_t groups = (t->k + t->group - 1) / t->group;
-  for (int64_t p = begin; p < end; ++p)
-    for (int64_t r0 = 0; r0 < t->m; r0 += 8) {
-      int64_t mr = t->m - r0 < 8 ? t->m - r0 : 8;
-      if ((t->cpu & LOWBIT_CPU_AVX512) && !(t->cpu & LOWBIT_CPU_REFERENCE))
-        lowbit_s4tile_avx512(mr, t->k, t->group, t->a + r0 * t->lda, t->lda,
-                             t->w + p * t->k * 8, t->scales + p * groups * 16,
-                             acc);
-      else
-        s4tile_ref(t, r0, mr, p, acc);
-      int64_t n0 = p * 16, nr = t->n - n0 < 16 ? t->n - n0 : 16;
-      for (int64_t r = 0; r < mr; ++r)
-        for (int64_t j = 0; j < nr; ++j)
-          t->c[(r0 + r) * t->ldc + n0 + j] =
-              acc[r * 16 + j] + (t->bias ? t->bias[n0 + j] : 0.0f);
-    }
-}
-
+// The int4 entry point of the quantized-weight GEMM (gemm.c decodes panels
+// for the f32 micro-kernels).
 void lowbit_k_sgemm_s4(const lowbit_exec_t *exec, int64_t m, int64_t n,
                        int64_t k, const float *a, int64_t lda,
                        const uint8_t *w_packed, const float *scales,
                        int64_t group, const float *bias, float *c,
                        int64_t ldc) {
-  s4gemm_t t = {m, n, k, lda, group, ldc, a, scales, bias, w_packed, c,
-                exec->cpu};
-  int64_t panels = (n + 15) / 16;
-  if (m * n * k < (1 << 20))
-    s4gemm_range(&t, 0, panels);
-  else
-    lowbit_parallel_for(exec->pool, panels, s4gemm_range, &t);
+  lowbit_qweight_t w = {w_packed, scales, group, 4};
+  lowbit_k_sgemm_wq(exec, m, n, k, a, lda, &w, bias, c, ldc, LOWBIT_ACT_NONE);
 }

@@ -420,7 +420,10 @@ FailureOr<Tensor> mlir::lowbit::readNpy(StringRef path, std::string &error) {
     error = "cannot read: " + buffer.getError().message();
     return failure();
   }
-  StringRef data = (*buffer)->getBuffer();
+  return parseNpy((*buffer)->getBuffer(), error);
+}
+
+FailureOr<Tensor> mlir::lowbit::parseNpy(StringRef data, std::string &error) {
   if (data.size() < 10 || !data.starts_with("\x93NUMPY")) {
     error = "not a .npy file (missing the \\x93NUMPY magic)";
     return failure();

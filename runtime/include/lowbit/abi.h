@@ -18,6 +18,8 @@
 //                  each K rows of 16 nibbles (8 bytes, column j in the low
 //                  nibble of byte j/2 when j is even), with f32 scales per
 //                  (column, group of G consecutive k)
+//   "s8-panel16"   a [N, K] int8 weight as ceil(N/16) panels, each K rows
+//                  of 16 bytes, with f32 scales as for "s4-panel16"
 #ifndef LOWBIT_ABI_H_
 #define LOWBIT_ABI_H_
 
@@ -85,6 +87,17 @@ void lowbit_k_parallel_for(const lowbit_exec_t *exec, int64_t n,
 // Activation fused into a GEMM epilogue.
 enum { LOWBIT_ACT_NONE = 0, LOWBIT_ACT_RELU = 1 };
 
+// Weight-only quantized operand: codes in "s4-panel16" (bits = 4) or
+// "s8-panel16" (bits = 8), f32 scales laid out [ceil(N/16) panels]
+// [ceil(K/group) groups][16]; a weight with one scale per output channel
+// has group = K.
+typedef struct lowbit_qweight_t {
+  const uint8_t *data;
+  const float *scales;
+  int64_t group;
+  int32_t bits;
+} lowbit_qweight_t;
+
 // C[m, n] = act(sum_k A[m, k] * W[n, k] + bias[n]) with W in "f32-panel16"
 // layout. A is row-major with leading dimension |lda|; C element (m, n) is
 // at C[m * ldc_m + n * ldc_n]. |bias| may be NULL. Parallel over the pool.
@@ -123,6 +136,12 @@ int64_t lowbit_k_conv2d_scratch(const lowbit_conv2d_params_t *p);
 void lowbit_k_conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
                      const float *x, const float *w_packed, const float *bias,
                      float *y, float *scratch);
+// The same convolution with a quantized weight (per group, the [O/g, C/g *
+// kh * kw] matrix in whole panels, groups stacked; one scale per channel).
+void lowbit_k_conv2d_wq(const lowbit_exec_t *exec,
+                        const lowbit_conv2d_params_t *p, const float *x,
+                        const lowbit_qweight_t *w, const float *bias, float *y,
+                        float *scratch);
 
 // Int8 GEMM: C[m, n] = scale_a * scale_w[n] * sum_k (A[m, k] - zp_a) *
 // W[n, k] + bias[n] (float out, row stride ldc) with u8 activations, s8
@@ -134,6 +153,14 @@ void lowbit_k_qgemm_u8s8(const lowbit_exec_t *exec, int64_t m, int64_t n,
                          float scale_a, const int8_t *w_packed,
                          const int32_t *w_colsum, const float *scale_w,
                          const float *bias, float *c, int64_t ldc);
+
+// C = act(A · Wᵀ + bias) with quantized W: each block of W is decoded to
+// f32 right before the f32 micro-kernels use it (same blocking, threading
+// and epilogue as lowbit_k_sgemm_packed; C has row stride |ldc|).
+void lowbit_k_sgemm_wq(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                       int64_t k, const float *a, int64_t lda,
+                       const lowbit_qweight_t *w, const float *bias, float *c,
+                       int64_t ldc, int act);
 
 // Int4 weight-only GEMM: C[m, n] = sum_k A[m, k] * W[n, k] * scale[n, k / g]
 // + bias[n], f32 activations, W in "s4-panel16" with |scales| laid out

@@ -165,6 +165,15 @@ private:
   FailureOr<std::string> exprOfOp(OnnxNodeOp node, ArrayRef<int64_t> root,
                                   ArrayRef<std::string> idx);
   std::string ptr(Value v);
+  /// C initializer of the lowbit_qweight_t for a lowbit.qweight result.
+  std::string qweightInit(Value w) {
+    QWeightInfo q = qweights.lookup(w);
+    return llvm::formatv("{{(const uint8_t *)(W + {0}), (const float *)(W + "
+                         "{1}), {2}, {3}}",
+                         info[w].packedOffset, info[w].weightOffset, q.group,
+                         q.bits)
+        .str();
+  }
   std::string offsetExpr(ArrayRef<int64_t> shape, ArrayRef<int64_t> root,
                          ArrayRef<std::string> idx);
   int useIndex(Operation *user);
@@ -187,7 +196,12 @@ private:
   llvm::DenseMap<Value, ValueInfo> info;
   llvm::DenseMap<Operation *, int> scratch;
   llvm::DenseMap<Operation *, int> fusedAct; // layer op -> activation
-  llvm::DenseMap<Value, int64_t> int4Groups;   // qweight -> group size
+  struct QWeightInfo {
+    unsigned bits;
+    int64_t group;
+    int64_t bytes;
+  };
+  llvm::DenseMap<Value, QWeightInfo> qweights; // lowbit.qweight results
   std::vector<Buffer> buffers;
   std::string weights; // the blob
   std::vector<std::tuple<std::string, int64_t, int64_t, std::string>>
@@ -246,10 +260,7 @@ LogicalResult Emitter::classify() {
       continue;
     Value in = node.getInputs()[0];
     Operation *def = in.getDefiningOp();
-    bool int4 = false;
-    if (auto lin = dyn_cast_or_null<LinearOp>(def))
-      int4 = lin.getWeight().getDefiningOp<QWeightOp>() != nullptr;
-    if (def && isa<LinearOp, Conv2DOp>(def) && in.hasOneUse() && !int4) {
+    if (def && isa<LinearOp, Conv2DOp>(def) && in.hasOneUse()) {
       fusedAct[def] = 1;
       info[node.getResult(0)] = ValueInfo{Kind::Alias, in};
     }
@@ -357,7 +368,9 @@ static int64_t appendBlob(std::string &blob, const char *data, int64_t bytes) {
 }
 
 LogicalResult Emitter::planWeights() {
-  // Int4 weights in "s4-panel16" with their scales per (panel, group, column).
+  // Quantized weights in "s4-panel16" / "s8-panel16" with their scales per
+  // (panel, group, column); a convolution's weight is packed per group of
+  // output channels like its f32 form.
   for (Operation *op : ops) {
     auto qw = dyn_cast<QWeightOp>(op);
     if (!qw)
@@ -367,44 +380,60 @@ LogicalResult Emitter::planWeights() {
     bool perChannel = scheme.getGranularity() == Granularity::PerChannel &&
                       scheme.getAxis() == 0;
     bool grouped = scheme.getGranularity() == Granularity::Group &&
-                   scheme.getAxis() == 1;
+                   scheme.getAxis() == 1 && wt.getRank() == 2;
     auto dataCst = qw.getData().getDefiningOp<arith::ConstantOp>();
     auto scaleCst = qw.getScales().getDefiningOp<arith::ConstantOp>();
-    if (scheme.getFormat() != QuantFormat::Int4 || !scheme.getSymmetric() ||
-        wt.getRank() != 2 || !(perChannel || grouped) || !dataCst || !scaleCst ||
-        !scheme.getScaleType().isF32())
-      return fail(op, "only symmetric int4 weights (per channel or grouped "
-                      "along K, f32 scales) run natively on x86 for now");
+    unsigned bits = scheme.getFormat() == QuantFormat::Int4   ? 4
+                    : scheme.getFormat() == QuantFormat::Int8 ? 8
+                                                              : 0;
+    if (!bits || !scheme.getSymmetric() || !(perChannel || grouped) ||
+        !dataCst || !scaleCst || !scheme.getScaleType().isF32())
+      return fail(op, "only symmetric int4 and int8 weights (per channel or "
+                      "grouped along K, f32 scales) run natively on x86; got " +
+                          stringifyQuantFormat(scheme.getFormat()).str());
     FailureOr<Tensor> data = tensorFromConstant(dataCst.getValue());
     FailureOr<Tensor> scales = tensorFromConstant(scaleCst.getValue());
     if (failed(data) || failed(scales))
       return fail(op, "unreadable packed weight");
-    int64_t n = wt.getDimSize(0), k = wt.getDimSize(1);
+    int64_t convGroups = 1;
+    for (Operation *u : qw->getUsers())
+      if (auto conv = dyn_cast<Conv2DOp>(u))
+        convGroups = conv.getGroups();
+    int64_t rows = wt.getDimSize(0) / convGroups;
+    int64_t k = wt.getNumElements() / wt.getDimSize(0);
     int64_t g = grouped ? scheme.getGroupSize() : k;
-    int64_t groups = (k + g - 1) / g, panels = (n + kPanel - 1) / kPanel;
-    std::vector<uint8_t> packed(panels * k * 8, 0);
-    std::vector<float> sc(panels * groups * kPanel, 0.0f);
+    int64_t groups = (k + g - 1) / g, panels = (rows + kPanel - 1) / kPanel;
+    int64_t rowBytes = kPanel * bits / 8;
+    std::vector<uint8_t> packed(convGroups * panels * k * rowBytes, 0);
+    std::vector<float> sc(convGroups * panels * groups * kPanel, 0.0f);
     const uint8_t *bytes = data->data<uint8_t>();
-    for (int64_t r = 0; r < n; ++r) {
-      for (int64_t kk = 0; kk < k; ++kk) {
-        uint8_t nib = readPackedCode(bytes, r * k + kk, 4);
-        packed[((r / kPanel) * k + kk) * 8 + (r % kPanel) / 2] |=
-            (r % 2) ? uint8_t(nib << 4) : nib;
+    for (int64_t cg = 0; cg < convGroups; ++cg)
+      for (int64_t r = 0; r < rows; ++r) {
+        int64_t row = cg * rows + r, panel = cg * panels + r / kPanel;
+        int64_t j = r % kPanel;
+        for (int64_t kk = 0; kk < k; ++kk) {
+          uint32_t code = readPackedCode(bytes, row * k + kk, bits);
+          uint8_t *dst = &packed[(panel * k + kk) * rowBytes];
+          if (bits == 8)
+            dst[j] = static_cast<uint8_t>(code);
+          else
+            dst[j / 2] |= (j % 2) ? uint8_t(code << 4) : uint8_t(code);
+        }
+        for (int64_t gi = 0; gi < groups; ++gi)
+          sc[(panel * groups + gi) * kPanel + j] = static_cast<float>(
+              scales->getDouble(row * groups + gi));
       }
-      for (int64_t gi = 0; gi < groups; ++gi)
-        sc[((r / kPanel) * groups + gi) * kPanel + r % kPanel] =
-            static_cast<float>(scales->getDouble(r * groups + gi));
-    }
+    std::string layout = bits == 8 ? "s8-panel16" : "s4-panel16";
     int64_t off = appendBlob(weights, reinterpret_cast<const char *>(packed.data()),
                              packed.size());
-    weightTable.emplace_back(nodeName(op), off, packed.size(), "s4-panel16");
+    weightTable.emplace_back(nodeName(op), off, packed.size(), layout);
     int64_t soff = appendBlob(weights, reinterpret_cast<const char *>(sc.data()),
                               sc.size() * sizeof(float));
     weightTable.emplace_back(nodeName(op) + ".scales", soff,
                              sc.size() * sizeof(float), "f32");
     info[qw.getResult()].packedOffset = off;
     info[qw.getResult()].weightOffset = soff;
-    int4Groups[qw.getResult()] = g;
+    qweights[qw.getResult()] = QWeightInfo{bits, g, int64_t(packed.size())};
   }
   for (Operation *op : ops) {
     auto cst = dyn_cast<arith::ConstantOp>(op);
@@ -878,14 +907,16 @@ LogicalResult Emitter::emitOp(Operation *op) {
         return fail(op, "the bias is not a constant");
       bias = ptr(b);
     }
-    os << llvm::formatv("  lowbit_k_sgemm_s4(ex, {0}, {1}, {2}, {3}, {2}, "
-                        "(const uint8_t *)(W + {4}), (const float *)(W + {5}), "
-                        "{6}, {7}, {8}, {1});\n",
-                        m, n, k, ptr(linear.getInput()), info[w].packedOffset,
-                        info[w].weightOffset, int4Groups.lookup(w), bias,
-                        ptr(linear.getResult()));
-    report.kind = "linear int4";
-    report.weightBytes = wt.getNumElements() / 2;
+    QWeightInfo q = qweights.lookup(w);
+    os << "  {\n    const lowbit_qweight_t q = " << qweightInit(w) << ";\n";
+    os << llvm::formatv("    lowbit_k_sgemm_wq(ex, {0}, {1}, {2}, {3}, {2}, "
+                        "&q, {4}, {5}, {1}, {6});\n  }\n",
+                        m, n, k, ptr(linear.getInput()), bias,
+                        ptr(linear.getResult()), fusedAct.lookup(op));
+    report.kind = (llvm::Twine("linear int") + llvm::Twine(q.bits) +
+                   (fusedAct.lookup(op) ? "+relu" : ""))
+                      .str();
+    report.weightBytes = q.bytes;
     artifact.layers.push_back(report);
     return success();
   }
@@ -914,6 +945,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
   }
   if (auto conv = dyn_cast<Conv2DOp>(op)) {
     Value w = conv.getWeight();
+    bool quantized = qweights.count(w);
     if (info[w].kind != Kind::Constant || info[w].packedOffset < 0)
       return fail(op, "the weight is not a compile-time constant");
     auto xt = conv.getInput().getType();
@@ -936,13 +968,26 @@ LogicalResult Emitter::emitOp(Operation *op) {
     }
     os << "  {\n    static const lowbit_conv2d_params_t p = " << params
        << ";\n";
-    os << llvm::formatv("    lowbit_k_conv2d(ex, &p, {0}, (const float *)(W + "
-                        "{1}), {2}, {3}, (float *)(A + {4}));\n  }\n",
-                        ptr(conv.getInput()), info[w].packedOffset, bias,
-                        ptr(conv.getOutput()),
-                        buffers[scratch.lookup(op)].offset);
-    report.kind = fusedAct.lookup(op) ? "conv2d+relu" : "conv2d";
-    report.weightBytes = wt.getNumElements() * 4;
+    if (quantized) {
+      QWeightInfo q = qweights.lookup(w);
+      os << "    const lowbit_qweight_t q = " << qweightInit(w) << ";\n";
+      os << llvm::formatv("    lowbit_k_conv2d_wq(ex, &p, {0}, &q, {1}, {2}, "
+                          "(float *)(A + {3}));\n  }\n",
+                          ptr(conv.getInput()), bias, ptr(conv.getOutput()),
+                          buffers[scratch.lookup(op)].offset);
+      report.kind = (llvm::Twine("conv2d int") + llvm::Twine(q.bits) +
+                     (fusedAct.lookup(op) ? "+relu" : ""))
+                        .str();
+      report.weightBytes = q.bytes;
+    } else {
+      os << llvm::formatv("    lowbit_k_conv2d(ex, &p, {0}, (const float *)(W "
+                          "+ {1}), {2}, {3}, (float *)(A + {4}));\n  }\n",
+                          ptr(conv.getInput()), info[w].packedOffset, bias,
+                          ptr(conv.getOutput()),
+                          buffers[scratch.lookup(op)].offset);
+      report.kind = fusedAct.lookup(op) ? "conv2d+relu" : "conv2d";
+      report.weightBytes = wt.getNumElements() * 4;
+    }
     artifact.layers.push_back(report);
     return success();
   }

@@ -83,48 +83,70 @@ TEST(RuntimeQGemm, U8S8ExactOnEdgeShapes) {
       }
 }
 
-TEST(RuntimeQGemm, S4WeightsGroupwise) {
+// lowbit_k_sgemm_wq decodes int4 / int8 panels per K block for the f32
+// micro-kernels: K past one block (384), several panels (the two-panel
+// kernel), bias and ReLU in the epilogue; lowbit_k_sgemm_s4 is its int4
+// entry point.
+TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
   std::mt19937 rng(4);
-  for (int64_t m : {1, 8, 11})
-    for (int64_t n : {5, 16, 33})
-      for (int64_t k : {1, 32, 70})
-        for (int64_t group : {8, 32}) {
-          std::uniform_real_distribution<float> d(-1, 1);
-          std::vector<float> a(m * k);
-          for (auto &x : a)
-            x = d(rng);
-          std::vector<int> w(n * k);
-          for (auto &x : w)
-            x = static_cast<int>(rng() % 16) - 8;
-          int64_t panels = (n + 15) / 16, groups = (k + group - 1) / group;
-          std::vector<uint8_t> packed(panels * k * 8, 0);
-          std::vector<float> scales(panels * groups * 16, 0.0f);
-          for (int64_t j = 0; j < n; ++j) {
-            for (int64_t kk = 0; kk < k; ++kk) {
-              uint8_t nib = static_cast<uint8_t>(w[j * k + kk] & 0xF);
-              uint8_t &byte = packed[(j / 16) * k * 8 + kk * 8 + (j % 16) / 2];
-              byte |= (j % 2) ? nib << 4 : nib;
+  for (int bits : {4, 8})
+    for (int64_t m : {1, 8, 13})
+      for (int64_t n : {5, 33, 64})
+        for (int64_t k : {1, 70, 700})
+          for (int64_t group : {8, 32, 700}) {
+            std::uniform_real_distribution<float> d(-1, 1);
+            std::vector<float> a(m * k), bias(n);
+            for (auto &x : a)
+              x = d(rng);
+            for (auto &x : bias)
+              x = d(rng);
+            int lo = bits == 4 ? -8 : -128, span = 1 << bits;
+            std::vector<int> w(n * k);
+            for (auto &x : w)
+              x = static_cast<int>(rng() % span) + lo;
+            int64_t panels = (n + 15) / 16, groups = (k + group - 1) / group;
+            int64_t rowBytes = 16 * bits / 8;
+            std::vector<uint8_t> packed(panels * k * rowBytes, 0);
+            std::vector<float> scales(panels * groups * 16, 0.0f);
+            for (int64_t j = 0; j < n; ++j) {
+              for (int64_t kk = 0; kk < k; ++kk) {
+                uint8_t *row = &packed[((j / 16) * k + kk) * rowBytes];
+                if (bits == 8) {
+                  row[j % 16] = static_cast<uint8_t>(w[j * k + kk]);
+                } else {
+                  uint8_t nib = static_cast<uint8_t>(w[j * k + kk] & 0xF);
+                  row[(j % 16) / 2] |= (j % 2) ? nib << 4 : nib;
+                }
+              }
+              for (int64_t g = 0; g < groups; ++g)
+                scales[(j / 16) * groups * 16 + g * 16 + j % 16] =
+                    0.05f * (1 + (j + g) % 4) / (bits == 8 ? 16 : 1);
             }
-            for (int64_t g = 0; g < groups; ++g)
-              scales[(j / 16) * groups * 16 + g * 16 + j % 16] =
-                  0.05f * (1 + (j + g) % 4);
-          }
-          for (uint32_t cpu : isas()) {
-            std::vector<float> c(m * n);
-            lowbit_exec_t ex = {nullptr, nullptr, nullptr, cpu};
-            lowbit_k_sgemm_s4(&ex, m, n, k, a.data(), k, packed.data(),
-                              scales.data(), group, nullptr, c.data(), n);
-            for (int64_t i = 0; i < m; ++i)
-              for (int64_t j = 0; j < n; ++j) {
-                double ref = 0;
-                for (int64_t kk = 0; kk < k; ++kk)
-                  ref += double(a[i * k + kk]) * w[j * k + kk] *
-                         scales[(j / 16) * groups * 16 + (kk / group) * 16 +
-                                j % 16];
-                ASSERT_NEAR(c[i * n + j], ref, 1e-4)
-                    << "cpu=" << cpu << " m=" << m << " n=" << n
-                    << " k=" << k << " g=" << group;
+            lowbit_qweight_t q = {packed.data(), scales.data(), group, bits};
+            for (uint32_t cpu : isas())
+              for (int act : {LOWBIT_ACT_NONE, LOWBIT_ACT_RELU}) {
+                std::vector<float> c(m * n);
+                lowbit_exec_t ex = {nullptr, nullptr, nullptr, cpu};
+                if (bits == 4 && act == LOWBIT_ACT_NONE)
+                  lowbit_k_sgemm_s4(&ex, m, n, k, a.data(), k, packed.data(),
+                                    scales.data(), group, bias.data(),
+                                    c.data(), n);
+                else
+                  lowbit_k_sgemm_wq(&ex, m, n, k, a.data(), k, &q,
+                                    bias.data(), c.data(), n, act);
+                for (int64_t i = 0; i < m; ++i)
+                  for (int64_t j = 0; j < n; ++j) {
+                    double ref = bias[j];
+                    for (int64_t kk = 0; kk < k; ++kk)
+                      ref += double(a[i * k + kk]) * w[j * k + kk] *
+                             scales[(j / 16) * groups * 16 +
+                                    (kk / group) * 16 + j % 16];
+                    if (act == LOWBIT_ACT_RELU && ref < 0)
+                      ref = 0;
+                    ASSERT_NEAR(c[i * n + j], ref, 2e-4 * (1 + std::sqrt(k)))
+                        << "bits=" << bits << " cpu=" << cpu << " m=" << m
+                        << " n=" << n << " k=" << k << " g=" << group;
+                  }
               }
           }
-        }
 }

@@ -94,6 +94,8 @@ uint16_t floatToBf16(float f);
 
 /// Reads a NumPy .npy file (v1/v2/v3 headers, little-endian, C order).
 FailureOr<Tensor> readNpy(StringRef path, std::string &error);
+/// Parses .npy bytes held in memory (a member of an .npz archive).
+FailureOr<Tensor> parseNpy(StringRef data, std::string &error);
 /// Writes `t` as .npy to `path` through a temporary file and a rename.
 LogicalResult writeNpy(StringRef path, const Tensor &t, std::string &error);
 /// Reads an ONNX TensorProto (.pb); `name` receives the proto's name.

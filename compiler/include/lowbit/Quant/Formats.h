@@ -38,6 +38,12 @@ struct FormatInfo {
 
 FormatInfo getFormatInfo(QuantFormat format);
 
+/// Signed formats (codes around zero): what symmetric weights use.
+inline bool isWeightFormat(QuantFormat format) {
+  FormatInfo info = getFormatInfo(format);
+  return !info.isInteger || info.isSigned;
+}
+
 /// The value `code` (its low `bits` bits) stands for, before scaling:
 /// integers as two's complement or unsigned, nf4 from its codebook,
 /// minifloats by their fields. NaN for fp8 NaN codes.

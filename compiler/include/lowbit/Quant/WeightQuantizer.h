@@ -1,0 +1,56 @@
+//===- WeightQuantizer.h - quantize a weight matrix ---------------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Symmetric quantization of an [N, K] weight matrix (rows are output
+// channels) into lowbit.qweight's packed codes and scales. The quantize
+// pass writes what this returns; the sensitivity analysis uses the same
+// function to measure the error a format would cause, so the error that is
+// predicted is the error that is compiled.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_QUANT_WEIGHTQUANTIZER_H
+#define LOWBIT_QUANT_WEIGHTQUANTIZER_H
+
+#include "lowbit/Quant/Formats.h"
+
+#include "llvm/ADT/ArrayRef.h"
+
+#include <vector>
+
+namespace mlir::lowbit {
+
+/// How a scale is chosen per group: max |w| / maxValue, or the candidate in
+/// [0.525, 1] x that which minimizes the group's squared rounding error.
+enum class ScaleSearch { Max, Mse };
+
+struct QuantizedMatrix {
+  int64_t rows = 0, cols = 0;
+  /// Elements per scale along K (== cols for one scale per row).
+  int64_t groupSize = 0;
+  int64_t groupsPerRow = 0;
+  std::vector<uint8_t> codes;  ///< LSB-first packed, see writePackedCode
+  std::vector<float> scales;   ///< [rows][groupsPerRow]
+};
+
+/// Quantizes row-major `w` ([rows, cols]). `groupSize` <= 0 or >= cols
+/// means one scale per row.
+QuantizedMatrix quantizeMatrix(QuantFormat format, llvm::ArrayRef<float> w,
+                               int64_t rows, int64_t cols, int64_t groupSize,
+                               ScaleSearch search = ScaleSearch::Mse);
+
+/// The values the codes stand for, row-major [rows, cols].
+std::vector<float> dequantizeMatrix(QuantFormat format,
+                                    const QuantizedMatrix &q);
+
+/// Storage of a [rows, cols] weight in `format` with f32 scales, in bits
+/// (codes plus scales): what a package holds for it.
+double quantizedBits(QuantFormat format, int64_t rows, int64_t cols,
+                     int64_t groupSize);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_QUANT_WEIGHTQUANTIZER_H

@@ -1,0 +1,99 @@
+//===- WeightQuantizer.cpp - quantize a weight matrix -------------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Quant/WeightQuantizer.h"
+
+#include <algorithm>
+#include <cmath>
+
+using namespace mlir::lowbit;
+
+/// Squared error of quantizing `w` with `scale`.
+static double groupError(QuantFormat f, llvm::ArrayRef<float> w,
+                         double scale) {
+  double err = 0;
+  for (float x : w) {
+    double q = decodeCode(f, encodeValue(f, x / scale)) * scale;
+    err += (q - x) * (q - x);
+  }
+  return err;
+}
+
+/// Clipping outliers trades their error for finer steps everywhere else;
+/// the search tries 20 shrink factors of max |w|.
+static double chooseScale(QuantFormat f, llvm::ArrayRef<float> w,
+                          ScaleSearch search) {
+  double amax = 0;
+  for (float x : w)
+    amax = std::max(amax, double(std::fabs(x)));
+  double maxValue = getFormatInfo(f).maxValue;
+  if (amax == 0)
+    return 1.0;
+  double best = amax / maxValue;
+  if (search == ScaleSearch::Max)
+    return best;
+  double bestErr = groupError(f, w, best);
+  for (int i = 1; i < 20; ++i) {
+    double s = amax * (1.0 - 0.025 * i) / maxValue;
+    double e = groupError(f, w, s);
+    if (e < bestErr) {
+      bestErr = e;
+      best = s;
+    }
+  }
+  return best;
+}
+
+QuantizedMatrix mlir::lowbit::quantizeMatrix(QuantFormat format,
+                                             llvm::ArrayRef<float> w,
+                                             int64_t rows, int64_t cols,
+                                             int64_t groupSize,
+                                             ScaleSearch search) {
+  QuantizedMatrix q;
+  q.rows = rows;
+  q.cols = cols;
+  q.groupSize = groupSize > 0 ? std::min(groupSize, cols) : cols;
+  q.groupsPerRow = cols ? (cols + q.groupSize - 1) / q.groupSize : 0;
+  unsigned bits = getFormatInfo(format).bits;
+  q.scales.assign(rows * q.groupsPerRow, 0.0f);
+  q.codes.assign((rows * cols * bits + 7) / 8, 0);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t g = 0; g < q.groupsPerRow; ++g) {
+      int64_t k0 = g * q.groupSize, k1 = std::min(cols, k0 + q.groupSize);
+      llvm::ArrayRef<float> grp(w.data() + r * cols + k0, k1 - k0);
+      // The scale is stored as f32: round it first so that codes are chosen
+      // for the scale the consumer will multiply by.
+      float s = static_cast<float>(chooseScale(format, grp, search));
+      q.scales[r * q.groupsPerRow + g] = s;
+      for (int64_t k = k0; k < k1; ++k)
+        writePackedCode(q.codes.data(), r * cols + k, bits,
+                        encodeValue(format, w[r * cols + k] / double(s)));
+    }
+  return q;
+}
+
+std::vector<float> mlir::lowbit::dequantizeMatrix(QuantFormat format,
+                                                  const QuantizedMatrix &q) {
+  unsigned bits = getFormatInfo(format).bits;
+  std::vector<float> out(q.rows * q.cols);
+  for (int64_t r = 0; r < q.rows; ++r)
+    for (int64_t k = 0; k < q.cols; ++k) {
+      double s = q.scales[r * q.groupsPerRow + k / q.groupSize];
+      out[r * q.cols + k] = static_cast<float>(
+          decodeCode(format, readPackedCode(q.codes.data(), r * q.cols + k,
+                                            bits)) *
+          s);
+    }
+  return out;
+}
+
+double mlir::lowbit::quantizedBits(QuantFormat format, int64_t rows,
+                                   int64_t cols, int64_t groupSize) {
+  int64_t g = groupSize > 0 ? std::min(groupSize, cols) : cols;
+  int64_t groups = cols ? (cols + g - 1) / g : 0;
+  return double(rows) * cols * getFormatInfo(format).bits +
+         double(rows) * groups * 32.0;
+}
