@@ -22,6 +22,8 @@
 #include "lowbit/Transforms/Passes.h"
 
 #include "Compiled.h"
+#include "Files.h"
+#include "Quantize.h"
 #include "lowbit_package_generated.h"
 
 #include "mlir/Bytecode/BytecodeWriter.h"
@@ -42,6 +44,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <cstring>
 #include <random>
 
 using namespace mlir;
@@ -83,6 +86,7 @@ public:
         }) {}
 
   int exitCode() const { return unsupported ? kUnsupported : kInvalid; }
+  int errorCount() const { return errors; }
 
 private:
   ScopedDiagnosticHandler handler;
@@ -128,58 +132,10 @@ OwningOpRef<ModuleOp> loadModel(const std::string &path, MLIRContext &ctx,
   return importOnnxFile(path, &ctx, options);
 }
 
-/// Writes through a temporary file and renames, so a failed or interrupted
-/// write never leaves a partial file behind.
-bool writeAtomically(const std::string &path,
-                     llvm::function_ref<void(llvm::raw_ostream &)> write) {
-  if (path == "-") {
-    write(llvm::outs());
-    return true;
-  }
-  SmallString<256> tmp(path);
-  tmp += ".tmp";
-  {
-    std::error_code ec;
-    llvm::raw_fd_ostream os(tmp, ec, llvm::sys::fs::OF_None);
-    if (ec) {
-      llvm::errs() << "lowbit: error: cannot write '" << tmp
-                   << "': " << ec.message() << "\n";
-      return false;
-    }
-    write(os);
-    os.close();
-    if (os.has_error()) {
-      llvm::sys::fs::remove(tmp);
-      llvm::errs() << "lowbit: error: cannot write '" << path << "'\n";
-      return false;
-    }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, path)) {
-    llvm::sys::fs::remove(tmp);
-    llvm::errs() << "lowbit: error: cannot rename to '" << path
-                 << "': " << ec.message() << "\n";
-    return false;
-  }
-  return true;
-}
-
 /// Runs the frontend pipeline (ONNX layers -> lowbit ops, cleanup).
 LogicalResult runFrontend(ModuleOp module) {
   PassManager pm(module.getContext());
   buildFrontendPipeline(pm, FrontendOptions());
-  return pm.run(module);
-}
-
-/// Weight-only quantization of every linear layer (--weights, --group-size).
-LogicalResult quantizeWeights(ModuleOp module, const std::string &format,
-                              int64_t groupSize) {
-  if (format.empty() || format == "f32" || format == "float")
-    return success();
-  PassManager pm(module.getContext());
-  QuantizeWeightsPassOptions opts;
-  opts.format = format;
-  opts.groupSize = groupSize;
-  pm.addNestedPass<func::FuncOp>(createQuantizeWeightsPass(opts));
   return pm.run(module);
 }
 
@@ -208,6 +164,7 @@ int runImport(const ImportArgs &args) {
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext ctx(registry);
+  ctx.printOpOnDiagnostic(false);
   DiagnosticPrinter diags(ctx);
   OnnxImportOptions options;
   options.check = !args.noCheck;
@@ -218,7 +175,7 @@ int runImport(const ImportArgs &args) {
     return diags.exitCode();
   if (args.frontend && failed(runFrontend(*module)))
     return diags.exitCode();
-  bool ok = writeAtomically(args.output, [&](llvm::raw_ostream &os) {
+  bool ok = lowbit_tool::writeAtomically(args.output, [&](llvm::raw_ostream &os) {
     if (args.bytecode) {
       if (failed(writeBytecodeToFile(*module, os)))
         llvm::errs() << "lowbit: error: cannot write bytecode\n";
@@ -240,8 +197,7 @@ struct RunArgs {
   std::vector<std::string> inputShapes;
   bool print = false;
   bool raw = false;
-  std::string weights;
-  int64_t groupSize = 0;
+  lowbit_tool::QuantArgs quant;
 };
 
 /// Reads `.npy` or ONNX TensorProto (`.pb` or anything else) files.
@@ -269,6 +225,7 @@ int runRun(const RunArgs &args) {
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext ctx(registry);
+  ctx.printOpOnDiagnostic(false);
   DiagnosticPrinter diags(ctx);
   OnnxImportOptions options;
   if (!parseInputShapes(args.inputShapes, options))
@@ -278,13 +235,20 @@ int runRun(const RunArgs &args) {
     return diags.exitCode();
   if (!args.raw && failed(runFrontend(*module)))
     return diags.exitCode();
-  if (failed(quantizeWeights(*module, args.weights, args.groupSize)))
-    return diags.exitCode();
   func::FuncOp entry = findEntry(*module);
   if (!entry) {
     llvm::errs() << "lowbit: error: " << args.model
                  << ": the module has no function to run\n";
     return kInvalid;
+  }
+  lowbit_tool::QuantOutcome quant;
+  if (int rc = lowbit_tool::applyQuantization(entry, args.quant, args.model,
+                                              {}, quant))
+    return diags.errorCount() ? diags.exitCode() : rc;
+  if (!args.quant.report.empty()) {
+    quant.report["target"] = "interpreter";
+    if (!lowbit_tool::writeQuantReport(args.quant, quant))
+      return kInvalid;
   }
   // Map NAME=FILE (or a bare FILE for single-input models) to arguments.
   unsigned numArgs = entry.getNumArguments();
@@ -381,8 +345,7 @@ struct CompileArgs {
   std::string cpu = "native";
   std::string cc = "cc";
   std::vector<std::string> inputShapes;
-  std::string weights;
-  int64_t groupSize = 0;
+  lowbit_tool::QuantArgs quant;
 };
 
 int runCompile(const CompileArgs &args) {
@@ -394,15 +357,20 @@ int runCompile(const CompileArgs &args) {
   DialectRegistry registry;
   registerAllDialects(registry);
   MLIRContext ctx(registry);
+  ctx.printOpOnDiagnostic(false);
   DiagnosticPrinter diags(ctx);
   OnnxImportOptions options;
   if (!parseInputShapes(args.inputShapes, options))
     return kUsage;
   auto start = std::chrono::steady_clock::now();
   OwningOpRef<ModuleOp> module = loadModel(args.model, ctx, options);
-  if (!module || failed(prepareForX86(*module)) ||
-      failed(quantizeWeights(*module, args.weights, args.groupSize)))
+  if (!module || failed(prepareForX86(*module)))
     return diags.exitCode();
+  lowbit_tool::QuantOutcome quant;
+  if (func::FuncOp entry = findEntry(*module))
+    if (int rc = lowbit_tool::applyQuantization(
+            entry, args.quant, args.model, {"int4", "int8", "f32"}, quant))
+      return diags.errorCount() ? diags.exitCode() : rc;
   std::string name = args.name.empty() ? modelIdentifier(args.model) : args.name;
   FailureOr<X86Artifact> artifact = emitX86Model(*module, name);
   if (failed(artifact))
@@ -415,6 +383,12 @@ int runCompile(const CompileArgs &args) {
   if (failed(writeX86Artifact(*artifact, build, error))) {
     llvm::errs() << "lowbit: error: " << error << "\n";
     return kInvalid;
+  }
+  if (!args.quant.report.empty()) {
+    quant.report["target"] = "x86";
+    quant.report["package_weight_bytes"] = artifact->weightBytes;
+    if (!lowbit_tool::writeQuantReport(args.quant, quant))
+      return kInvalid;
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                            start)
@@ -429,9 +403,14 @@ int runCompile(const CompileArgs &args) {
 }
 
 /// Reads inputs for a compiled model, checking them against its signature.
+/// With `chunks`, inputs may hold a multiple of the compiled batch (the same
+/// multiple for all); `*chunks` receives it.
 bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
                         const std::vector<std::string> &specs,
-                        std::vector<Tensor> &inputs) {
+                        std::vector<Tensor> &inputs,
+                        int64_t *chunks = nullptr) {
+  if (chunks)
+    *chunks = 0;
   unsigned n = m.code->num_inputs;
   inputs.assign(n, Tensor());
   std::vector<bool> seen(n, false);
@@ -455,6 +434,20 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
     bool ok = t->rank() == d.rank;
     for (int r = 0; ok && r < d.rank; ++r)
       ok = t->dim(r) == d.shape[r];
+    if (!ok && chunks && t->rank() == d.rank && d.rank >= 1 &&
+        d.shape[0] > 0 && t->dim(0) % d.shape[0] == 0 && t->dim(0) > 0) {
+      ok = true;
+      for (int r = 1; ok && r < d.rank; ++r)
+        ok = t->dim(r) == d.shape[r];
+      int64_t k = t->dim(0) / d.shape[0];
+      if (ok && *chunks && *chunks != k) {
+        llvm::errs() << "lowbit: error: inputs hold different multiples of "
+                        "the compiled batch\n";
+        return false;
+      }
+      if (ok)
+        *chunks = k;
+    }
     static const int dtypeOf[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
     ok = ok && dtypeOf[static_cast<int>(t->dtype())] == d.dtype;
     if (!ok) {
@@ -463,7 +456,9 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
       for (int r = 0; r < d.rank; ++r)
         llvm::errs() << (r ? "x" : "") << d.shape[r];
       llvm::errs() << "] but " << file << " holds " << t->describe()
-                   << " (recompile with --input-shape)\n";
+                   << " (recompile with --input-shape"
+                   << (chunks ? ", or give a multiple of the batch" : "")
+                   << ")\n";
       return false;
     }
     inputs[idx] = *t;
@@ -519,6 +514,17 @@ IoBuffers bindIo(const lowbit_tool::CompiledModel &m,
   return io;
 }
 
+/// Samples [chunk * b, (chunk + 1) * b) of `t` (b = the compiled batch).
+Tensor sliceChunk(const Tensor &t, int64_t chunk, int64_t chunks) {
+  if (chunks <= 1)
+    return t;
+  std::vector<int64_t> shape = t.shape();
+  shape[0] /= chunks;
+  Tensor out = Tensor::zeros(t.dtype(), shape);
+  std::memcpy(out.raw(), t.raw() + chunk * out.byteSize(), out.byteSize());
+  return out;
+}
+
 int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
   std::string error;
   auto m = lowbit_tool::loadCompiled(args.model, error);
@@ -527,20 +533,46 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
     return kInvalid;
   }
   std::vector<Tensor> inputs;
-  if (!readCompiledInputs(*m, args.inputs, inputs))
+  int64_t chunks = 0;
+  if (!readCompiledInputs(*m, args.inputs, inputs, &chunks))
     return kUsage;
+  chunks = std::max<int64_t>(chunks, 1);
+  if (chunks > 1)
+    for (unsigned i = 0; i < m->code->num_outputs; ++i)
+      if (m->code->outputs[i].rank < 1 ||
+          m->code->outputs[i].shape[0] != m->code->inputs[0].shape[0]) {
+        llvm::errs() << "lowbit: error: the inputs hold " << chunks
+                     << " batches, but output '" << m->code->outputs[i].name
+                     << "' has no batch dimension to stack them along\n";
+        return kUsage;
+      }
   lowbit_session_t *session = openSession(*m, threads, cpu);
   if (!session)
     return kInvalid;
-  IoBuffers io = bindIo(*m, inputs);
-  std::vector<Tensor> &outputs = io.outputs;
-  std::vector<const void *> &in = io.in;
-  std::vector<void *> &out = io.out;
-  auto start = std::chrono::steady_clock::now();
-  lowbit_status_t st = lowbit_session_run(session, in.data(), out.data());
-  double ms = std::chrono::duration<double, std::milli>(
-                  std::chrono::steady_clock::now() - start)
-                  .count();
+  std::vector<Tensor> outputs;
+  double ms = 0;
+  lowbit_status_t st = LOWBIT_OK;
+  for (int64_t c = 0; c < chunks && st == LOWBIT_OK; ++c) {
+    std::vector<Tensor> part;
+    for (const Tensor &t : inputs)
+      part.push_back(sliceChunk(t, c, chunks));
+    IoBuffers io = bindIo(*m, part);
+    auto start = std::chrono::steady_clock::now();
+    st = lowbit_session_run(session, io.in.data(), io.out.data());
+    ms += std::chrono::duration<double, std::milli>(
+              std::chrono::steady_clock::now() - start)
+              .count();
+    if (c == 0)
+      for (const Tensor &o : io.outputs) {
+        std::vector<int64_t> shape = o.shape();
+        shape[0] *= chunks;
+        outputs.push_back(chunks > 1 ? Tensor::zeros(o.dtype(), shape) : o);
+      }
+    if (chunks > 1)
+      for (size_t i = 0; i < outputs.size(); ++i)
+        std::memcpy(outputs[i].raw() + c * io.outputs[i].byteSize(),
+                    io.outputs[i].raw(), io.outputs[i].byteSize());
+  }
   int usedThreads = lowbit_session_num_threads(session);
   if (st != LOWBIT_OK) {
     llvm::errs() << "lowbit: error: run failed: " << lowbit_status_string(st)
@@ -566,8 +598,13 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
     if (!args.print)
       llvm::outs() << "wrote " << path << " (" << outputs[i].describe() << ")\n";
   }
-  llvm::outs() << llvm::format("ran %s (compiled, %d threads) in %.2f ms\n",
-                               args.model.c_str(), usedThreads, ms);
+  if (chunks > 1)
+    llvm::outs() << llvm::format(
+        "ran %s (compiled, %d threads) on %lld batches in %.2f ms\n",
+        args.model.c_str(), usedThreads, (long long)chunks, ms);
+  else
+    llvm::outs() << llvm::format("ran %s (compiled, %d threads) in %.2f ms\n",
+                                 args.model.c_str(), usedThreads, ms);
   return kOk;
 }
 
@@ -773,11 +810,7 @@ int main(int argc, char **argv) {
   run->add_option("--input-shape", runArgs.inputShapes,
                   "Fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
   run->add_flag("--print", runArgs.print, "Print the outputs' values");
-  run->add_option("--weights", runArgs.weights,
-                  "Quantize linear weights (simulated on the interpreter): "
-                  "int2..int8, nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1");
-  run->add_option("--group-size", runArgs.groupSize,
-                  "Weights per scale along K (default 0: per channel)");
+  lowbit_tool::addQuantOptions(run, runArgs.quant, /*compile=*/false);
   run->add_flag("--raw", runArgs.raw,
                 "Interpret the imported ONNX nodes as they are, without the "
                 "frontend pipeline");
@@ -817,11 +850,7 @@ int main(int argc, char **argv) {
   comp->add_option("--input-shape", compileArgs.inputShapes,
                    "Fix an input's shape, e.g. input=1x3x224x224 (repeatable); "
                    "compiled models have static shapes");
-  comp->add_option("--weights", compileArgs.weights,
-                   "Quantize linear weights: int4 runs the int4 kernels; "
-                   "other formats are not compiled natively yet");
-  comp->add_option("--group-size", compileArgs.groupSize,
-                   "Weights per scale along K (default 0: per channel)");
+  lowbit_tool::addQuantOptions(comp, compileArgs.quant, /*compile=*/true);
   comp->callback([&] { code = runCompile(compileArgs); });
 
   std::string inspectDir;

@@ -471,6 +471,8 @@ mlir::lowbit::interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
             },
             results)))
       return failure();
+    if (options.transform)
+      options.transform(&op, results);
     for (unsigned i = 0; i < op.getNumResults(); ++i)
       values[op.getResult(i)] = results[i];
     if (options.observer) {

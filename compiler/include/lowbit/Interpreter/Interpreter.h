@@ -25,6 +25,9 @@ namespace mlir::lowbit {
 struct InterpreterOptions {
   /// Called after every op with its results (calibration, debugging).
   std::function<void(Operation *, ArrayRef<Tensor>)> observer;
+  /// Called after every op, before anything reads its results, and may
+  /// replace them (the sensitivity analysis perturbs one layer's output).
+  std::function<void(Operation *, std::vector<Tensor> &)> transform;
 };
 
 /// Runs `func` on `inputs` (one per argument, in order) and returns one

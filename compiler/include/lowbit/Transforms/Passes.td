@@ -14,6 +14,41 @@
 
 include "mlir/Pass/PassBase.td"
 
+def AssignPrecisionPass : Pass<"lowbit-assign-precision", "func::FuncOp"> {
+  let summary = "Chooses one weight format per layer by integer programming.";
+  let description = [{
+    Every layer op with a `lowbit.candidates` list (written by the
+    sensitivity analysis, `lowbit compile --calib ... --budget-bits ...`, or
+    by hand) gets exactly one of its candidates, chosen to minimize the sum
+    of their `sensitivity` (predicted loss increase) subject to the budgets:
+    `budget-bits` (average storage bits per weight over these layers, scales
+    included), `budget-bytes` (their total storage) and `budget-latency`
+    (sum of the candidates' `latency`, ms). The program is solved exactly
+    by COIN-OR CBC. A quantized choice becomes `lowbit.weight_scheme`, a
+    float one `lowbit.weight_float`; lowbit-quantize-weights then packs them.
+    A budget below what the smallest candidates need is an error that states
+    the smallest feasible value.
+
+    ```mlir
+    %y = lowbit.linear %x, %w {lowbit.candidates = [
+        {format = "int4", bits = 2.1e3, sensitivity = 0.02},
+        {format = "int8", bits = 4.2e3, sensitivity = 1.0e-4} ]} : ...
+    // lowbit-assign-precision{budget-bits=6}:
+    %y = lowbit.linear %x, %w {lowbit.weight_scheme = #lowbit.scheme<int4,
+        per_channel(axis = 0), symmetric, scale = f32>} : ...
+    ```
+  }];
+  let options = [
+    Option<"budgetBits", "budget-bits", "double", /*default=*/"0",
+           "Average bits per weight (0 = no limit)">,
+    Option<"budgetBytes", "budget-bytes", "double", /*default=*/"0",
+           "Total bytes of the layers' weights and scales (0 = no limit)">,
+    Option<"budgetLatency", "budget-latency", "double", /*default=*/"0",
+           "Sum of the candidates' latency in ms (0 = no limit)">
+  ];
+  let dependentDialects = ["::mlir::lowbit::LowbitDialect"];
+}
+
 def FoldConstantsPass : Pass<"lowbit-fold-constants", "func::FuncOp"> {
   let summary = "Evaluates ops on constants at compile time.";
   let description = [{

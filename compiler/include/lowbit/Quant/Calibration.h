@@ -1,0 +1,53 @@
+//===- Calibration.h - calibration data sets ----------------------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// Calibration data: one array per model input, the first axis indexing
+// samples, from an .npz archive (keys are input names; np.savez and
+// np.savez_compressed) or a folder of NAME.npy files. It is cut into
+// batches that fit the entry function's signature so the reference
+// interpreter can run the float model on it.
+//
+//===----------------------------------------------------------------------===//
+
+#ifndef LOWBIT_QUANT_CALIBRATION_H
+#define LOWBIT_QUANT_CALIBRATION_H
+
+#include "lowbit/Interpreter/Tensor.h"
+
+#include "mlir/Dialect/Func/IR/FuncOps.h"
+
+#include <string>
+#include <utility>
+#include <vector>
+
+namespace mlir::lowbit {
+
+struct CalibrationSet {
+  std::string source;
+  /// (name, [samples, ...]) in file order.
+  std::vector<std::pair<std::string, Tensor>> arrays;
+  int64_t numSamples = 0;
+};
+
+/// Reads `path` (.npz or a folder of .npy). Every array must have the same
+/// first dimension. Errors name the file and the array.
+FailureOr<CalibrationSet> loadCalibrationSet(StringRef path,
+                                             std::string &error);
+
+/// Batches for `func`, one tensor per argument (matched by the argument's
+/// lowbit.name, or by position when the set has one array per argument and
+/// names differ). A static first dimension B cuts batches of B samples
+/// (at least one full batch is required; a remainder is dropped); a dynamic
+/// one batches of up to 32. At most `maxSamples` samples are used (0 = all).
+/// Arrays are cast to the argument's element type; other dimensions must
+/// match the signature.
+FailureOr<std::vector<std::vector<Tensor>>>
+makeCalibrationBatches(func::FuncOp func, const CalibrationSet &set,
+                       int64_t maxSamples, std::string &error);
+
+} // namespace mlir::lowbit
+
+#endif // LOWBIT_QUANT_CALIBRATION_H

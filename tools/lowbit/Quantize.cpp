@@ -1,0 +1,612 @@
+//===- Quantize.cpp - the quantization flags of run and compile ---*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "Quantize.h"
+
+#include "lowbit/Dialect/Lowbit/LowbitOps.h"
+#include "lowbit/Interpreter/Interpreter.h"
+#include "lowbit/Quant/Calibration.h"
+#include "lowbit/Quant/Sensitivity.h"
+#include "lowbit/Transforms/Passes.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Pass/PassManager.h"
+#include "llvm/ADT/StringExtras.h"
+#include "llvm/Support/Format.h"
+#include "llvm/Support/Process.h"
+#include "llvm/Support/Regex.h"
+#include "llvm/Support/raw_ostream.h"
+
+#include <chrono>
+#include <cmath>
+
+using namespace mlir;
+using namespace mlir::lowbit;
+using json = nlohmann::json;
+
+namespace lowbit_tool {
+namespace {
+enum { kOk = 0, kUsage = 1, kInvalid = 2, kUnsupported = 3 };
+
+std::string layerName(Operation *op) {
+  if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
+    return loc.getName().str();
+  return op->getName().getStringRef().str();
+}
+
+/// "10MB", "1.5MiB", "2048" (bytes) -> bytes; negative on error.
+double parseBytes(StringRef text) {
+  text = text.trim();
+  struct Unit {
+    const char *suffix;
+    double factor;
+  } units[] = {{"GiB", 1 << 30}, {"MiB", 1 << 20}, {"KiB", 1 << 10},
+               {"GB", 1e9},      {"MB", 1e6},      {"KB", 1e3},
+               {"kB", 1e3},      {"B", 1}};
+  double factor = 1;
+  for (const Unit &u : units)
+    if (text.consume_back(u.suffix)) {
+      factor = u.factor;
+      break;
+    }
+  double v;
+  if (text.trim().getAsDouble(v) || v <= 0)
+    return -1;
+  return v * factor;
+}
+
+/// One line per stage on a pipe; a redrawn bar on a terminal.
+class Progress {
+public:
+  void operator()(StringRef stage, int64_t done, int64_t total) {
+    bool tty = llvm::sys::Process::StandardErrIsDisplayed();
+    if (stage != current) {
+      if (!current.empty() && tty)
+        llvm::errs() << "\n";
+      current = stage.str();
+      start = std::chrono::steady_clock::now();
+      lastTenth = -1;
+    }
+    double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                             start)
+                   .count();
+    int width = 30, filled = total ? int(width * done / total) : width;
+    if (tty) {
+      llvm::errs() << "\rlowbit: " << llvm::format("%-18s", stage.str().c_str())
+                   << " [" << std::string(filled, '#')
+                   << std::string(width - filled, ' ') << "] " << done << "/"
+                   << total << llvm::format(" %.1f s", s);
+      if (done == total)
+        llvm::errs() << "\n";
+      current = done == total ? "" : current;
+      return;
+    }
+    // Not a terminal (CI logs): print at each tenth.
+    int tenth = total ? int(10 * done / total) : 10;
+    if (tenth != lastTenth && (tenth % 5 == 0 || done == total)) {
+      llvm::errs() << "lowbit: " << stage << ": " << done << "/" << total
+                   << llvm::format(" (%.1f s)\n", s);
+      lastTenth = tenth;
+    }
+  }
+
+private:
+  std::string current;
+  std::chrono::steady_clock::time_point start;
+  int lastTenth = -1;
+};
+
+struct Keep {
+  std::string pattern;
+  llvm::Regex regex;
+  WeightCandidate candidate;
+  bool matches(StringRef name) const {
+    if (name == pattern)
+      return true;
+    SmallVector<StringRef> groups;
+    return regex.match(name, &groups) && groups[0] == name;
+  }
+};
+
+bool nativeOk(const WeightCandidate &c,
+              const std::vector<std::string> &native) {
+  if (native.empty())
+    return true;
+  std::string fmt = c.format ? stringifyQuantFormat(*c.format).str() : "f32";
+  return llvm::is_contained(native, fmt);
+}
+
+std::string nativeList(const std::vector<std::string> &native) {
+  return llvm::join(native, ", ");
+}
+
+/// Bytes of the constants that are not quantizable layer weights: what a
+/// size budget cannot shrink.
+double fixedBytes(func::FuncOp func,
+                  const llvm::DenseSet<Value> &layerWeights) {
+  double bytes = 0;
+  func.walk([&](arith::ConstantOp cst) {
+    if (layerWeights.contains(cst.getResult()) || cst->use_empty())
+      return;
+    auto t = dyn_cast<ShapedType>(cst.getType());
+    if (t && t.hasStaticShape() && t.getElementType().isIntOrFloat())
+      bytes += double(t.getNumElements()) *
+               std::max<unsigned>(8, t.getElementTypeBitWidth()) / 8;
+  });
+  return bytes;
+}
+
+LogicalResult runPass(func::FuncOp func, std::unique_ptr<Pass> pass) {
+  PassManager pm(func.getContext(), func::FuncOp::getOperationName());
+  pm.addPass(std::move(pass));
+  return pm.run(func);
+}
+} // namespace
+
+void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
+  std::string native = compile ? " (x86 runs int4, int8 and f32 natively)"
+                               : " (simulated on the interpreter)";
+  cmd->add_option("--weights", args.weights,
+                  "Quantize every layer's weights to one format: int2..int8, "
+                  "nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1" +
+                      native)
+      ->group("Quantization");
+  cmd->add_option("--group-size", args.groupSize,
+                  "Weights per scale along K for linear layers (default 0: "
+                  "one scale per output channel; convolutions always use one "
+                  "per channel)")
+      ->group("Quantization");
+  cmd->add_option("--calib", args.calib,
+                  "Calibration data: an .npz whose keys are the model's input "
+                  "names (first axis = sample), or a folder of NAME.npy")
+      ->group("Quantization");
+  cmd->add_option("--calib-samples", args.calibSamples,
+                  "Use at most this many calibration samples (default: all)")
+      ->group("Quantization");
+  cmd->add_option("--budget-bits", args.budgetBits,
+                  "Mixed precision: average storage bits per layer weight "
+                  "(scales included), e.g. 4.5; needs --calib")
+      ->group("Quantization");
+  cmd->add_option("--budget-size", args.budgetSize,
+                  "Mixed precision: total weight bytes, e.g. 20MB, 512KiB; "
+                  "needs --calib")
+      ->group("Quantization");
+  cmd->add_option("--budget", args.budget,
+                  "Shorthand: 4.5bits or a size such as 20MB")
+      ->group("Quantization");
+  cmd->add_option("--formats", args.formats,
+                  "Candidate formats for mixed precision, comma-separated, "
+                  "each FORMAT or FORMAT/gGROUP, f32 to allow keeping a layer "
+                  "in float (default: int4,int8,f32; --group-size applies to "
+                  "those without /g)")
+      ->group("Quantization");
+  cmd->add_option("--keep", args.keep,
+                  "Pin layers: NAME_OR_REGEX=FORMAT, e.g. '/0/Conv=int8' or "
+                  "'.*attention.*=f32' (f32, fp16 and float keep the layer in "
+                  "floating point); repeatable")
+      ->group("Quantization");
+  cmd->add_option("--report", args.report,
+                  "Write a JSON report (per layer: format, bits, predicted "
+                  "and measured error, bytes) and an HTML page beside it")
+      ->group("Quantization");
+  cmd->add_option("--clip", args.clip,
+                  "Weight scales: mse (search the clipping that minimizes "
+                  "rounding error, default) or max")
+      ->group("Quantization");
+  cmd->add_option("--probe-batches", args.probeBatches,
+                  "Calibration batches for the sensitivity noise probes and "
+                  "the measured errors (default 2)")
+      ->group("Quantization");
+}
+
+int applyQuantization(func::FuncOp func, const QuantArgs &args,
+                      const std::string &modelPath,
+                      const std::vector<std::string> &native,
+                      QuantOutcome &outcome) {
+  auto usage = [](const std::string &msg) {
+    llvm::errs() << "lowbit: error: " << msg << "\n";
+    return kUsage;
+  };
+  // Budgets.
+  double budgetBits = args.budgetBits, budgetBytes = 0;
+  if (!args.budgetSize.empty()) {
+    budgetBytes = parseBytes(args.budgetSize);
+    if (budgetBytes <= 0)
+      return usage("--budget-size '" + args.budgetSize +
+                   "' is not a size (e.g. 20MB, 512KiB, 100000)");
+  }
+  if (!args.budget.empty()) {
+    StringRef b = StringRef(args.budget).trim();
+    if (b.consume_back("bits") || b.consume_back("bit")) {
+      if (b.trim().getAsDouble(budgetBits) || budgetBits <= 0)
+        return usage("--budget '" + args.budget + "' is not a bit budget");
+    } else if ((budgetBytes = parseBytes(b)) <= 0) {
+      return usage("--budget '" + args.budget +
+                   "' must be bits per weight (4.5bits) or a size (20MB)");
+    }
+  }
+  if (args.budgetBits < 0)
+    return usage("--budget-bits must be positive");
+  if (args.budgetLatency > 0)
+    return usage("--budget-latency is not available yet: lowbit has no "
+                 "measured latency table for this target");
+  bool budgeted = budgetBits > 0 || budgetBytes > 0;
+  if (budgeted && !args.weights.empty())
+    return usage("--weights sets one format for every layer; a budget lets "
+                 "lowbit choose per layer. Give one or the other");
+  if (budgeted && args.calib.empty())
+    return usage("a budget needs calibration data: add --calib FILE.npz");
+  if (args.clip != "mse" && args.clip != "max")
+    return usage("--clip must be mse or max");
+
+  // Pins.
+  std::vector<Keep> keeps;
+  for (const std::string &k : args.keep) {
+    size_t eq = k.rfind('=');
+    std::string fmt = eq == std::string::npos ? "" : k.substr(eq + 1);
+    if (fmt == "fp16" || fmt == "f16" || fmt == "float")
+      fmt = "f32";
+    std::optional<WeightCandidate> c = parseWeightCandidate(fmt);
+    if (eq == std::string::npos || eq == 0 || !c)
+      return usage("--keep '" + k +
+                   "' must look like NAME_OR_REGEX=FORMAT with FORMAT one of "
+                   "f32, int2..int8, nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1 "
+                   "(optionally /gSIZE)");
+    if (!nativeOk(*c, native)) {
+      llvm::errs() << "lowbit: error: unsupported by the x86 target: --keep "
+                   << k << " (natively: " << nativeList(native) << ")\n";
+      return kUnsupported;
+    }
+    if (c->format && c->groupSize == 0)
+      c->groupSize = args.groupSize;
+    std::string error;
+    Keep keep{k.substr(0, eq), llvm::Regex(k.substr(0, eq)), *c};
+    if (!keep.regex.isValid(error))
+      return usage("--keep '" + k + "': bad regex: " + error);
+    keeps.push_back(std::move(keep));
+  }
+
+  // The layers that can be quantized.
+  std::vector<Operation *> layers;
+  llvm::DenseSet<Value> layerWeights;
+  func.walk([&](Operation *op) {
+    if (isa<LinearOp, Conv2DOp>(op) &&
+        op->getOperand(1).getDefiningOp<arith::ConstantOp>()) {
+      layers.push_back(op);
+      layerWeights.insert(op->getOperand(1));
+    }
+  });
+  auto keepFor = [&](Operation *op) -> const Keep * {
+    std::string name = layerName(op);
+    for (const Keep &k : keeps)
+      if (k.matches(name))
+        return &k;
+    return nullptr;
+  };
+  for (const Keep &k : keeps)
+    if (llvm::none_of(layers, [&](Operation *op) { return k.matches(layerName(op)); }))
+      llvm::errs() << "lowbit: warning: --keep " << k.pattern
+                   << " matches no layer\n";
+  auto pin = [&](Operation *op, const WeightCandidate &c) {
+    Builder b(op->getContext());
+    if (!c.format) {
+      op->setAttr("lowbit.weight_float", b.getUnitAttr());
+      return;
+    }
+    bool group = c.groupSize > 0 && isa<LinearOp>(op);
+    op->setAttr("lowbit.weight_scheme",
+                SchemeAttr::get(op->getContext(), *c.format,
+                                group ? Granularity::Group
+                                      : Granularity::PerChannel,
+                                group ? 1 : 0, group ? c.groupSize : 0, true,
+                                b.getF32Type()));
+  };
+
+  // Candidates.
+  std::vector<WeightCandidate> candidates;
+  if (budgeted) {
+    std::string list = args.formats.empty() ? "int4,int8,f32" : args.formats;
+    SmallVector<StringRef> parts;
+    StringRef(list).split(parts, ',', -1, false);
+    for (StringRef p : parts) {
+      std::optional<WeightCandidate> c = parseWeightCandidate(p);
+      if (!c)
+        return usage("--formats: '" + p.str() + "' is not a weight format");
+      if (!nativeOk(*c, native)) {
+        llvm::errs() << "lowbit: error: unsupported by the x86 target: "
+                     << p << " weights (natively: " << nativeList(native)
+                     << "); use lowbit run to simulate other formats\n";
+        return kUnsupported;
+      }
+      if (c->format && c->groupSize == 0)
+        c->groupSize = args.groupSize;
+      candidates.push_back(*c);
+    }
+  } else if (!args.weights.empty() && args.weights != "f32" &&
+             args.weights != "float") {
+    std::optional<WeightCandidate> c = parseWeightCandidate(args.weights);
+    if (!c)
+      return usage("--weights '" + args.weights +
+                   "' is not a signed weight format (int2..int8, nf4, "
+                   "fp8_e4m3, fp8_e5m2, fp4_e2m1)");
+    if (c->groupSize == 0)
+      c->groupSize = args.groupSize;
+    candidates.push_back(*c);
+  }
+  // Pinned formats are analyzed too, so the report can show their cost.
+  std::vector<WeightCandidate> analyzed = candidates;
+  for (const Keep &k : keeps)
+    if (llvm::none_of(analyzed, [&](const WeightCandidate &c) {
+          return c.label() == k.candidate.label();
+        }))
+      analyzed.push_back(k.candidate);
+
+  json report;
+  report["model"] = modelPath;
+  report["mode"] = budgeted ? "mixed precision (ILP)"
+                   : candidates.empty() ? "float"
+                                        : "uniform " + candidates[0].label();
+  Progress progress;
+  std::optional<SensitivityResult> analysis;
+  std::vector<std::vector<Tensor>> batches;
+  if (!args.calib.empty() && !analyzed.empty()) {
+    std::string error;
+    FailureOr<CalibrationSet> set = loadCalibrationSet(args.calib, error);
+    if (failed(set)) {
+      llvm::errs() << "lowbit: error: " << error << "\n";
+      return kInvalid;
+    }
+    FailureOr<std::vector<std::vector<Tensor>>> made =
+        makeCalibrationBatches(func, *set, args.calibSamples, error);
+    if (failed(made)) {
+      llvm::errs() << "lowbit: error: " << error << "\n";
+      return kInvalid;
+    }
+    batches = std::move(*made);
+    int64_t used = 0;
+    for (auto &b : batches)
+      used += b.empty() ? 0 : b[0].dim(0);
+    report["calibration"] = {{"source", args.calib},
+                             {"samples", used},
+                             {"batches", batches.size()}};
+    SensitivityOptions opts;
+    opts.candidates = analyzed;
+    opts.search = args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse;
+    opts.probeBatches = args.probeBatches;
+    opts.progress = [&](StringRef s, int64_t d, int64_t t) { progress(s, d, t); };
+    auto t0 = std::chrono::steady_clock::now();
+    FailureOr<SensitivityResult> r = analyzeSensitivity(func, batches, opts);
+    if (failed(r))
+      return kInvalid;
+    analysis = std::move(*r);
+    report["sensitivity_seconds"] =
+        std::chrono::duration<double>(std::chrono::steady_clock::now() - t0)
+            .count();
+  }
+  llvm::DenseMap<Operation *, const LayerAnalysis *> byOp;
+  if (analysis)
+    for (const LayerAnalysis &l : analysis->layers)
+      byOp[l.op] = &l;
+
+  if (budgeted) {
+    // lowbit.candidates per layer: the pinned one, or every --formats one.
+    Builder b(func.getContext());
+    for (const LayerAnalysis &l : analysis->layers) {
+      const Keep *k = keepFor(l.op);
+      SmallVector<Attribute> list;
+      for (size_t c = 0; c < l.candidates.size(); ++c) {
+        bool allowed = k ? l.candidates[c].label() ==
+                               (isa<Conv2DOp>(l.op) && k->candidate.format
+                                    ? WeightCandidate{k->candidate.format, 0}
+                                    : k->candidate)
+                                   .label()
+                         : c < candidates.size();
+        if (!allowed)
+          continue;
+        list.push_back(b.getDictionaryAttr(
+            {b.getNamedAttr("format", b.getStringAttr(l.candidates[c].label())),
+             b.getNamedAttr("bits", b.getF64FloatAttr(l.bits[c])),
+             b.getNamedAttr("sensitivity",
+                            b.getF64FloatAttr(l.sensitivity[c]))}));
+      }
+      l.op->setAttr("lowbit.candidates", b.getArrayAttr(list));
+    }
+    // Say what is feasible in the user's own terms before solving.
+    double minBits = 0, numWeights = 0;
+    for (const LayerAnalysis &l : analysis->layers) {
+      auto list = l.op->getAttrOfType<ArrayAttr>("lowbit.candidates");
+      double least = 0;
+      for (auto [i, a] : llvm::enumerate(list)) {
+        double bits =
+            cast<DictionaryAttr>(a).getAs<FloatAttr>("bits").getValueAsDouble();
+        least = i == 0 ? bits : std::min(least, bits);
+      }
+      minBits += least;
+      numWeights += double(l.rows) * l.cols;
+    }
+    double fixed = fixedBytes(func, layerWeights);
+    std::string allowed = args.formats.empty() ? "int4,int8,f32" : args.formats;
+    if (budgetBits > 0 && budgetBits * numWeights < minBits * (1 - 1e-12)) {
+      llvm::errs() << llvm::format(
+          "lowbit: error: --budget-bits %g is infeasible: with formats %s%s "
+          "the smallest feasible average is %.4f bits per weight\n",
+          budgetBits, allowed.c_str(), keeps.empty() ? "" : " and the --keep pins",
+          minBits / numWeights);
+      return kInvalid;
+    }
+    double minBytes = std::ceil(minBits / 8) + fixed;
+    if (budgetBytes > 0 && budgetBytes < minBytes) {
+      llvm::errs() << llvm::format(
+          "lowbit: error: --budget-size %.0f bytes is infeasible: with formats "
+          "%s%s the smallest feasible model is %.0f bytes (layer weights "
+          "%.0f + other constants %.0f)\n",
+          budgetBytes, allowed.c_str(),
+          keeps.empty() ? "" : " and the --keep pins", minBytes,
+          std::ceil(minBits / 8), fixed);
+      return kInvalid;
+    }
+    AssignPrecisionPassOptions opts;
+    opts.budgetBits = budgetBits;
+    if (budgetBytes > 0)
+      opts.budgetBytes = budgetBytes - fixed;
+    auto t0 = std::chrono::steady_clock::now();
+    if (failed(runPass(func, createAssignPrecisionPass(opts))))
+      return kInvalid;
+    report["solver"] = {
+        {"name", "COIN-OR CBC"},
+        {"seconds", std::chrono::duration<double>(
+                        std::chrono::steady_clock::now() - t0)
+                        .count()}};
+    json budget;
+    if (budgetBits > 0)
+      budget["bits_per_weight"] = budgetBits;
+    if (budgetBytes > 0) {
+      budget["bytes"] = budgetBytes;
+      budget["fixed_bytes"] = fixed;
+    }
+    report["budget"] = budget;
+  } else {
+    for (Operation *op : layers)
+      if (const Keep *k = keepFor(op))
+        pin(op, k->candidate);
+  }
+
+  // The per-layer choices, before packing (measurement needs f32 weights).
+  struct Choice {
+    Operation *op;
+    WeightCandidate candidate;
+    int64_t rows, cols;
+  };
+  std::vector<Choice> choices;
+  for (Operation *op : layers) {
+    auto wt = cast<ShapedType>(op->getOperand(1).getType());
+    Choice c{op, {}, wt.getDimSize(0), wt.getNumElements() / wt.getDimSize(0)};
+    if (auto s = op->getAttrOfType<SchemeAttr>("lowbit.weight_scheme")) {
+      c.candidate.format = s.getFormat();
+      c.candidate.groupSize =
+          s.getGranularity() == Granularity::Group ? s.getGroupSize() : 0;
+    } else if (!op->hasAttr("lowbit.weight_float") && !candidates.empty()) {
+      c.candidate = candidates[0]; // uniform
+      if (isa<Conv2DOp>(op))
+        c.candidate.groupSize = 0;
+    }
+    choices.push_back(c);
+  }
+  // Measured per layer: the loss of quantizing that layer alone.
+  std::vector<std::optional<double>> measured(choices.size());
+  if (analysis && !args.report.empty()) {
+    ArrayRef<std::vector<Tensor>> probe = ArrayRef(batches).take_front(
+        std::max<int64_t>(1, args.probeBatches));
+    for (auto [i, c] : llvm::enumerate(choices)) {
+      progress("measuring layers", i, choices.size());
+      const LayerAnalysis *l = byOp.lookup(c.op);
+      if (!l || !c.candidate.format)
+        continue;
+      for (size_t k = 0; k < l->candidates.size(); ++k)
+        if (l->candidates[k].label() == c.candidate.label()) {
+          FailureOr<double> m = measureLayerLoss(
+              func, *l, k, probe, analysis->reference,
+              args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse);
+          if (succeeded(m))
+            measured[i] = *m;
+        }
+    }
+    progress("measuring layers", choices.size(), choices.size());
+  }
+
+  // Pack.
+  double fixed = fixedBytes(func, layerWeights);
+  QuantizeWeightsPassOptions qopts;
+  qopts.format = (!budgeted && !candidates.empty())
+                     ? stringifyQuantFormat(*candidates[0].format).str()
+                     : "none";
+  qopts.groupSize = candidates.empty() ? 0 : candidates[0].groupSize;
+  qopts.clip = args.clip;
+  if (failed(runPass(func, createQuantizeWeightsPass(qopts))))
+    return kInvalid;
+  outcome.quantized = !candidates.empty() || !keeps.empty();
+
+  // Totals and the layer table.
+  double totalBits = 0, totalWeights = 0, predicted = 0;
+  json rows = json::array();
+  for (auto [i, c] : llvm::enumerate(choices)) {
+    double bits = c.candidate.format
+                      ? quantizedBits(*c.candidate.format, c.rows, c.cols,
+                                      c.candidate.groupSize)
+                      : 32.0 * c.rows * c.cols;
+    double n = double(c.rows) * c.cols;
+    totalBits += bits;
+    totalWeights += n;
+    json row = {{"name", layerName(c.op)},
+                {"op", c.op->getName().stripDialect().str()},
+                {"shape", {c.rows, c.cols}},
+                {"weights", n},
+                {"format", c.candidate.label()},
+                {"bits", bits},
+                {"bits_per_weight", bits / n},
+                {"bytes", std::ceil(bits / 8)}};
+    if (const LayerAnalysis *l = byOp.lookup(c.op)) {
+      row["gain"] = l->gain;
+      json cands = json::array();
+      for (size_t k = 0; k < l->candidates.size(); ++k) {
+        cands.push_back({{"format", l->candidates[k].label()},
+                         {"bits_per_weight", l->bits[k] / n},
+                         {"sensitivity", l->sensitivity[k]},
+                         {"relative_output_error",
+                          l->weightEnergy > 0
+                              ? std::sqrt(l->outputError[k] / l->weightEnergy)
+                              : 0.0}});
+        if (l->candidates[k].label() == c.candidate.label()) {
+          row["sensitivity"] = l->sensitivity[k];
+          row["estimated_error"] = l->sensitivity[k];
+          row["relative_output_error"] =
+              l->weightEnergy > 0
+                  ? std::sqrt(l->outputError[k] / l->weightEnergy)
+                  : 0.0;
+          predicted += l->sensitivity[k];
+        }
+      }
+      row["candidates"] = cands;
+    }
+    if (measured[i])
+      row["measured_error"] = *measured[i];
+    rows.push_back(row);
+  }
+  report["layers"] = rows;
+  report["layer_weights"] = totalWeights;
+  report["layer_weight_bytes"] = std::ceil(totalBits / 8);
+  report["average_weight_bits"] = totalWeights > 0 ? totalBits / totalWeights : 0;
+  report["other_constant_bytes"] = fixed;
+  report["model_bytes"] = std::ceil(totalBits / 8) + fixed;
+  if (analysis) {
+    report["estimated_error"] = predicted;
+    // The whole quantized model against the float one, on the probe batches.
+    std::vector<std::vector<Tensor>> outs;
+    ArrayRef<std::vector<Tensor>> probe = ArrayRef(batches).take_front(
+        std::max<int64_t>(1, args.probeBatches));
+    for (const auto &in : probe) {
+      FailureOr<std::vector<Tensor>> o = interpret(func, in);
+      if (failed(o))
+        return kInvalid;
+      outs.push_back(std::move(*o));
+    }
+    report["measured_error"] =
+        outputDistortion(outs, ArrayRef(analysis->reference).take_front(outs.size()));
+    report["error_definition"] =
+        "sum of squared output differences / sum of squared float outputs, "
+        "on the calibration probe batches";
+  }
+  if (budgeted)
+    llvm::errs() << llvm::format(
+        "lowbit: mixed precision: %zu layers, %.3f bits per weight on "
+        "average, predicted error %.3g, measured %.3g\n",
+        choices.size(), report["average_weight_bits"].get<double>(), predicted,
+        report.value("measured_error", 0.0));
+  outcome.report = std::move(report);
+  return kOk;
+}
+
+} // namespace lowbit_tool
