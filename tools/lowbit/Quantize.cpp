@@ -198,7 +198,7 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
       ->group("Quantization");
   cmd->add_option("--probe-batches", args.probeBatches,
                   "Calibration batches for the sensitivity noise probes and "
-                  "the measured errors (default 2)")
+                  "the measured errors (default 1)")
       ->group("Quantization");
 }
 

@@ -36,7 +36,7 @@ struct QuantArgs {
   std::string budget;
   std::vector<std::string> keep;
   std::string report;
-  int64_t probeBatches = 2;
+  int64_t probeBatches = 1;
   std::string clip = "mse";
 };
 
