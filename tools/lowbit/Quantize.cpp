@@ -13,6 +13,7 @@
 #include "lowbit/Transforms/Passes.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/Format.h"
@@ -196,6 +197,17 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
                   "Weight scales: mse (search the clipping that minimizes "
                   "rounding error, default) or max")
       ->group("Quantization");
+  cmd->add_option("--activations", args.activations,
+                  "int8: static u8 activations (scale and zero point from "
+                  "calibration) for every linear layer whose weight is int8 "
+                  "per channel (W8A8; x86 runs them on the VNNI int8 "
+                  "kernel); float (default): keep activations in f32. Needs "
+                  "--calib; implies --weights int8 when no format is given")
+      ->group("Quantization");
+  cmd->add_option("--observer", args.observer,
+                  "Activation ranges: mse (clipping with the least u8 error, "
+                  "default), percentile (99.99 %), minmax")
+      ->group("Quantization");
   cmd->add_option("--probe-batches", args.probeBatches,
                   "Calibration batches for the sensitivity noise probes and "
                   "the measured errors (default 1)")
@@ -241,6 +253,24 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     return usage("a budget needs calibration data: add --calib FILE.npz");
   if (args.clip != "mse" && args.clip != "max")
     return usage("--clip must be mse or max");
+  bool a8 = args.activations == "int8" || args.activations == "uint8";
+  if (!a8 && !args.activations.empty() && args.activations != "float" &&
+      args.activations != "f32")
+    return usage("--activations must be int8 or float, got '" +
+                 args.activations + "'");
+  if (a8 && args.calib.empty())
+    return usage("--activations int8 needs calibration data: add --calib "
+                 "FILE.npz");
+  RangeObserver observer = RangeObserver::Mse;
+  if (args.observer == "minmax")
+    observer = RangeObserver::MinMax;
+  else if (args.observer == "percentile")
+    observer = RangeObserver::Percentile;
+  else if (args.observer != "mse")
+    return usage("--observer must be mse, percentile or minmax");
+  std::string weightsFlag =
+      a8 && args.weights.empty() && !budgetBits && !budgetBytes ? "int8"
+                                                                : args.weights;
 
   // Pins.
   std::vector<Keep> keeps;
@@ -325,11 +355,11 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
         c->groupSize = args.groupSize;
       candidates.push_back(*c);
     }
-  } else if (!args.weights.empty() && args.weights != "f32" &&
-             args.weights != "float") {
-    std::optional<WeightCandidate> c = parseWeightCandidate(args.weights);
+  } else if (!weightsFlag.empty() && weightsFlag != "f32" &&
+             weightsFlag != "float") {
+    std::optional<WeightCandidate> c = parseWeightCandidate(weightsFlag);
     if (!c)
-      return usage("--weights '" + args.weights +
+      return usage("--weights '" + weightsFlag +
                    "' is not a signed weight format (int2..int8, nf4, "
                    "fp8_e4m3, fp8_e5m2, fp4_e2m1)");
     if (c->groupSize == 0)
@@ -346,13 +376,16 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
 
   json report;
   report["model"] = modelPath;
-  report["mode"] = budgeted ? "mixed precision (ILP)"
-                   : candidates.empty() ? "float"
-                                        : "uniform " + candidates[0].label();
+  report["mode"] = std::string(budgeted            ? "mixed precision (ILP)"
+                               : candidates.empty() ? "float"
+                                                    : "uniform " +
+                                                          candidates[0].label()) +
+                   (a8 ? ", int8 activations" : "");
   Progress progress;
   std::optional<SensitivityResult> analysis;
   std::vector<std::vector<Tensor>> batches;
-  if (!args.calib.empty() && !analyzed.empty()) {
+  bool analyze = !analyzed.empty() && (budgeted || !args.report.empty());
+  if (!args.calib.empty() && (analyze || a8)) {
     std::string error;
     FailureOr<CalibrationSet> set = loadCalibrationSet(args.calib, error);
     if (failed(set)) {
@@ -372,6 +405,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     report["calibration"] = {{"source", args.calib},
                              {"samples", used},
                              {"batches", batches.size()}};
+  }
+  if (!batches.empty() && analyze) {
     SensitivityOptions opts;
     opts.candidates = analyzed;
     opts.search = args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse;
@@ -517,6 +552,22 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     progress("measuring layers", choices.size(), choices.size());
   }
 
+  // Activation ranges, on the float model.
+  llvm::DenseMap<Operation *, ActivationRange> ranges;
+  if (a8) {
+    std::vector<Operation *> linears;
+    for (Operation *op : layers)
+      if (isa<LinearOp>(op))
+        linears.push_back(op);
+    progress("activation ranges", 0, 1);
+    FailureOr<llvm::DenseMap<Operation *, ActivationRange>> r =
+        calibrateActivations(func, linears, batches, observer);
+    if (failed(r))
+      return kInvalid;
+    ranges = std::move(*r);
+    progress("activation ranges", 1, 1);
+  }
+
   // Pack.
   double fixed = fixedBytes(func, layerWeights);
   QuantizeWeightsPassOptions qopts;
@@ -529,6 +580,27 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     return kInvalid;
   outcome.quantized = !candidates.empty() || !keeps.empty();
 
+  // W8A8: u8 activations into layers with int8 per-channel weights.
+  llvm::DenseMap<Operation *, std::pair<double, int64_t>> actParams;
+  for (auto &[op, range] : ranges) {
+    auto qw = op->getOperand(1).getDefiningOp<QWeightOp>();
+    if (!qw || qw.getScheme().getFormat() != QuantFormat::Int8 ||
+        qw.getScheme().getGranularity() != Granularity::PerChannel)
+      continue;
+    double scale;
+    int64_t zp;
+    u8Params(range, scale, zp);
+    OpBuilder b(op);
+    Value x = op->getOperand(0);
+    auto xt = cast<RankedTensorType>(x.getType());
+    auto qt = quant::UniformQuantizedType::get(
+        /*flags=*/0, b.getIntegerType(8), b.getF32Type(), scale, zp, 0, 255);
+    Value q = QuantizeOp::create(b, op->getLoc(),
+                                 RankedTensorType::get(xt.getShape(), qt), x);
+    Value d = DequantizeOp::create(b, op->getLoc(), xt, q);
+    op->setOperand(0, d);
+    actParams[op] = {scale, zp};
+  }
   // Totals and the layer table.
   double totalBits = 0, totalWeights = 0, predicted = 0;
   json rows = json::array();
@@ -573,6 +645,12 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     }
     if (measured[i])
       row["measured_error"] = *measured[i];
+    if (auto it = actParams.find(c.op); it != actParams.end())
+      row["activations"] = {{"format", "uint8"},
+                            {"scale", it->second.first},
+                            {"zero_point", it->second.second}};
+    else
+      row["activations"] = {{"format", "f32"}};
     rows.push_back(row);
   }
   report["layers"] = rows;

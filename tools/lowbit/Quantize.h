@@ -38,6 +38,8 @@ struct QuantArgs {
   std::string report;
   int64_t probeBatches = 1;
   std::string clip = "mse";
+  std::string activations;
+  std::string observer = "mse";
 };
 
 /// Adds the flags to `cmd`; `nativeFormats` lists what the target runs

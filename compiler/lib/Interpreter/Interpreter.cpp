@@ -13,6 +13,8 @@
 
 #include "lowbit/Interpreter/Interpreter.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+
 #include "Kernels.h"
 
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
@@ -358,6 +360,47 @@ executeOp(Operation &op, const KernelTable &kernels,
       return failure();
     }
     result = kernel(ctx);
+  } else if (isa<QuantizeOp, DequantizeOp>(op)) {
+    // Per-tensor !quant.uniform: round half to even, saturate.
+    bool quantize = isa<QuantizeOp>(op);
+    where = quantize ? "lowbit.quantize" : "lowbit.dequantize";
+    Type qt = getElementTypeOrSelf(quantize ? op.getResult(0).getType()
+                                            : op.getOperand(0).getType());
+    auto uq = dyn_cast<quant::UniformQuantizedType>(qt);
+    if (!uq) {
+      op.emitError() << "unsupported: " << where
+                     << " with a per-axis or non-uniform type " << qt;
+      return failure();
+    }
+    const Tensor &in = *ctx.inputs[0];
+    double scale = uq.getScale();
+    int64_t zp = uq.getZeroPoint();
+    int64_t lo = uq.getStorageTypeMin(), hi = uq.getStorageTypeMax();
+    if (quantize) {
+      Tensor out = Tensor::zeros(uq.isSigned() ? DType::I8 : DType::U8,
+                                 in.shape());
+      if (uq.getStorageTypeIntegralWidth() != 8) {
+        op.emitError() << "unsupported: lowbit.quantize to " << qt
+                       << " (8-bit storage only)";
+        return failure();
+      }
+      for (int64_t i = 0; i < in.numel(); ++i) {
+        double q = std::nearbyint(in.getDouble(i) / scale) + double(zp);
+        int64_t v = int64_t(std::clamp(q, double(lo), double(hi)));
+        if (uq.isSigned())
+          out.data<int8_t>()[i] = int8_t(v);
+        else
+          out.data<uint8_t>()[i] = uint8_t(v);
+      }
+      ctx.outputs = {out};
+    } else {
+      Tensor out = Tensor::zeros(DType::F32, in.shape());
+      for (int64_t i = 0; i < in.numel(); ++i)
+        out.data<float>()[i] =
+            float(double(in.getInt(i) - zp) * scale);
+      ctx.outputs = {out};
+    }
+    result = success();
   } else if (auto qw = dyn_cast<QWeightOp>(op)) {
     where = "lowbit.qweight";
     FailureOr<Tensor> w = dequantizeQWeight(qw, *ctx.inputs[0], *ctx.inputs[1],

@@ -6,6 +6,8 @@
 
 #include "lowbit/Interpreter/Tensor.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+
 #include "lowbit/Importer/OnnxTensor.h"
 
 #include "mlir/IR/BuiltinTypes.h"
@@ -68,6 +70,10 @@ bool mlir::lowbit::isUnsignedInt(DType t) {
 }
 
 FailureOr<DType> mlir::lowbit::dtypeFromType(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    t = q.getStorageType().isInteger(8) && !q.isSigned()
+            ? IntegerType::get(t.getContext(), 8, IntegerType::Unsigned)
+            : q.getStorageType();
   if (t.isF32())
     return DType::F32;
   if (t.isF64())

@@ -6,6 +6,8 @@
 
 #include "lowbit/Quant/Calibration.h"
 
+#include "lowbit/Interpreter/Interpreter.h"
+
 #include "llvm/ADT/StringExtras.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -14,6 +16,7 @@
 #include <zlib.h>
 
 #include <algorithm>
+#include <cmath>
 #include <cstring>
 
 using namespace mlir;
@@ -298,4 +301,103 @@ mlir::lowbit::makeCalibrationBatches(func::FuncOp func,
     batches.push_back(std::move(args));
   }
   return batches;
+}
+
+void mlir::lowbit::u8Params(ActivationRange range, double &scale,
+                            int64_t &zeroPoint) {
+  double lo = std::min(0.0, range.min), hi = std::max(0.0, range.max);
+  scale = hi > lo ? (hi - lo) / 255.0 : 1.0;
+  zeroPoint = std::clamp<int64_t>(int64_t(std::nearbyint(-lo / scale)), 0, 255);
+}
+
+/// Squared error of u8 quantization of `values` with the range [lo, hi].
+static double u8Error(ArrayRef<float> values, double lo, double hi) {
+  double scale;
+  int64_t zp;
+  u8Params({lo, hi}, scale, zp);
+  double err = 0;
+  for (float v : values) {
+    double q = std::clamp(std::nearbyint(v / scale) + double(zp), 0.0, 255.0);
+    double d = (q - double(zp)) * scale - v;
+    err += d * d;
+  }
+  return err;
+}
+
+FailureOr<llvm::DenseMap<Operation *, ActivationRange>>
+mlir::lowbit::calibrateActivations(func::FuncOp func,
+                                   ArrayRef<Operation *> layers,
+                                   ArrayRef<std::vector<Tensor>> batches,
+                                   RangeObserver observer, double percentile) {
+  struct Stats {
+    double min = INFINITY, max = -INFINITY;
+    std::vector<float> sample;
+  };
+  const size_t kSample = size_t(1) << 20;
+  llvm::DenseMap<Value, SmallVector<Operation *>> readers;
+  llvm::DenseMap<Operation *, Stats> stats;
+  for (Operation *op : layers) {
+    readers[op->getOperand(0)].push_back(op);
+    stats[op];
+  }
+  // An even stride keeps the sample representative of every batch.
+  int64_t total = 0;
+  auto observe = [&](Value v, const Tensor &t) {
+    auto it = readers.find(v);
+    if (it == readers.end() || t.dtype() != DType::F32)
+      return;
+    int64_t perBatch = t.numel();
+    int64_t stride = std::max<int64_t>(
+        1, perBatch * int64_t(batches.size()) / int64_t(kSample));
+    for (Operation *op : it->second) {
+      Stats &s = stats[op];
+      const float *x = t.data<float>();
+      for (int64_t i = 0; i < perBatch; ++i) {
+        s.min = std::min(s.min, double(x[i]));
+        s.max = std::max(s.max, double(x[i]));
+      }
+      for (int64_t i = 0; i < perBatch; i += stride)
+        s.sample.push_back(x[i]);
+    }
+    total += perBatch;
+  };
+  for (const std::vector<Tensor> &inputs : batches) {
+    for (BlockArgument arg : func.getArguments())
+      observe(arg, inputs[arg.getArgNumber()]);
+    InterpreterOptions opts;
+    opts.observer = [&](Operation *op, ArrayRef<Tensor> results) {
+      for (auto [i, r] : llvm::enumerate(op->getResults()))
+        observe(r, results[i]);
+    };
+    if (failed(interpret(func, inputs, opts)))
+      return failure();
+  }
+  llvm::DenseMap<Operation *, ActivationRange> ranges;
+  for (auto &[op, s] : stats) {
+    ActivationRange r{std::isfinite(s.min) ? s.min : 0.0,
+                      std::isfinite(s.max) ? s.max : 0.0};
+    if (observer == RangeObserver::Percentile && !s.sample.empty()) {
+      std::vector<float> v = s.sample;
+      auto at = [&](double q) {
+        size_t k = std::min(v.size() - 1, size_t(q * (v.size() - 1)));
+        std::nth_element(v.begin(), v.begin() + k, v.end());
+        return double(v[k]);
+      };
+      r = {at(1.0 - percentile / 100.0), at(percentile / 100.0)};
+    } else if (observer == RangeObserver::Mse && !s.sample.empty()) {
+      // Shrink both ends toward zero in 1 % steps; keep the best.
+      double best = u8Error(s.sample, r.min, r.max);
+      ActivationRange full = r;
+      for (int c = 99; c >= 20; --c) {
+        double lo = full.min * c / 100.0, hi = full.max * c / 100.0;
+        double e = u8Error(s.sample, lo, hi);
+        if (e < best) {
+          best = e;
+          r = {lo, hi};
+        }
+      }
+    }
+    ranges[op] = r;
+  }
+  return ranges;
 }

@@ -18,6 +18,8 @@
 
 #include "lowbit/Target/X86/X86Target.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 #include "lowbit/Interpreter/Interpreter.h"
 #include "lowbit/Quant/Formats.h"
@@ -78,6 +80,10 @@ struct CType {
   int64_t bytes;
 };
 std::optional<CType> cTypeOf(Type t) {
+  if (auto q = dyn_cast<quant::QuantizedType>(t))
+    return q.getStorageTypeIntegralWidth() != 8 ? std::nullopt
+           : q.isSigned() ? std::optional(CType{"int8_t", 4, 1})
+                          : std::optional(CType{"uint8_t", 8, 1});
   if (t.isF32())
     return CType{"float", 0, 4};
   if (t.isF64())
@@ -104,6 +110,29 @@ std::optional<CType> cTypeOf(Type t) {
 
 RankedTensorType tensorType(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
+}
+
+/// The W8A8 pattern: linear(dequantize(quantize(x) : u8 per tensor),
+/// qweight int8 per channel) runs on the u8 x s8 integer kernel; returns
+/// the quantize op.
+QuantizeOp w8a8Input(Operation *op) {
+  auto linear = dyn_cast<LinearOp>(op);
+  if (!linear)
+    return {};
+  auto dq = linear.getInput().getDefiningOp<DequantizeOp>();
+  auto qw = linear.getWeight().getDefiningOp<QWeightOp>();
+  if (!dq || !qw || !dq->hasOneUse() ||
+      qw.getScheme().getFormat() != QuantFormat::Int8 ||
+      qw.getScheme().getGranularity() != Granularity::PerChannel)
+    return {};
+  auto q = dq.getInput().getDefiningOp<QuantizeOp>();
+  auto uq = q ? dyn_cast<quant::UniformQuantizedType>(
+                    getElementTypeOrSelf(q.getOutput().getType()))
+              : nullptr;
+  if (!uq || uq.isSigned() || uq.getStorageTypeIntegralWidth() != 8 ||
+      uq.getStorageTypeMin() != 0 || uq.getStorageTypeMax() != 255)
+    return {};
+  return q;
 }
 
 const llvm::StringSet<> &elementwiseOps() {
@@ -200,6 +229,7 @@ private:
     unsigned bits;
     int64_t group;
     int64_t bytes;
+    int64_t colsumOffset; ///< >= 0: "s8-panel16x4" for the u8 x s8 kernel
   };
   llvm::DenseMap<Value, QWeightInfo> qweights; // lowbit.qweight results
   std::vector<Buffer> buffers;
@@ -260,7 +290,8 @@ LogicalResult Emitter::classify() {
       continue;
     Value in = node.getInputs()[0];
     Operation *def = in.getDefiningOp();
-    if (def && isa<LinearOp, Conv2DOp>(def) && in.hasOneUse()) {
+    if (def && isa<LinearOp, Conv2DOp>(def) && in.hasOneUse() &&
+        !w8a8Input(def)) {
       fusedAct[def] = 1;
       info[node.getResult(0)] = ValueInfo{Kind::Alias, in};
     }
@@ -274,6 +305,11 @@ LogicalResult Emitter::classify() {
     }
     if (isa<QWeightOp>(op)) {
       info[op->getResult(0)].kind = Kind::Constant; // packed in planWeights
+      continue;
+    }
+    if (isa<DequantizeOp>(op) && op->hasOneUse() &&
+        w8a8Input(*op->getUsers().begin())) {
+      info[op->getResult(0)].kind = Kind::Fused; // read as u8 by the layer
       continue;
     }
     for (Value r : op->getResults()) {
@@ -423,6 +459,43 @@ LogicalResult Emitter::planWeights() {
           sc[(panel * groups + gi) * kPanel + j] = static_cast<float>(
               scales->getDouble(row * groups + gi));
       }
+    bool vnni = llvm::any_of(qw->getUsers(), [](Operation *u) {
+      return static_cast<bool>(w8a8Input(u));
+    });
+    if (vnni) {
+      // "s8-panel16x4" for the u8 x s8 kernel, with column sums and one
+      // f32 scale per output channel.
+      int64_t k4 = (k + 3) / 4;
+      std::vector<int8_t> p4(panels * k4 * 64, 0);
+      std::vector<int32_t> colsum(panels * kPanel, 0);
+      std::vector<float> sw(panels * kPanel, 0.0f);
+      for (int64_t r = 0; r < rows; ++r) {
+        for (int64_t kk = 0; kk < k; ++kk) {
+          int8_t v = static_cast<int8_t>(readPackedCode(bytes, r * k + kk, 8));
+          p4[(r / kPanel) * k4 * 64 + (kk / 4) * 64 + (r % kPanel) * 4 +
+             kk % 4] = v;
+          colsum[r] += v;
+        }
+        sw[r] = static_cast<float>(scales->getDouble(r));
+      }
+      int64_t off = appendBlob(weights, reinterpret_cast<const char *>(p4.data()),
+                               p4.size());
+      weightTable.emplace_back(nodeName(op), off, p4.size(), "s8-panel16x4");
+      int64_t coff = appendBlob(weights,
+                                reinterpret_cast<const char *>(colsum.data()),
+                                colsum.size() * sizeof(int32_t));
+      weightTable.emplace_back(nodeName(op) + ".colsum", coff,
+                               colsum.size() * sizeof(int32_t), "i32");
+      int64_t soff = appendBlob(weights, reinterpret_cast<const char *>(sw.data()),
+                                sw.size() * sizeof(float));
+      weightTable.emplace_back(nodeName(op) + ".scales", soff,
+                               sw.size() * sizeof(float), "f32");
+      info[qw.getResult()].packedOffset = off;
+      info[qw.getResult()].weightOffset = soff;
+      qweights[qw.getResult()] =
+          QWeightInfo{8, k, int64_t(p4.size()), coff};
+      continue;
+    }
     std::string layout = bits == 8 ? "s8-panel16" : "s4-panel16";
     int64_t off = appendBlob(weights, reinterpret_cast<const char *>(packed.data()),
                              packed.size());
@@ -433,7 +506,8 @@ LogicalResult Emitter::planWeights() {
                              sc.size() * sizeof(float), "f32");
     info[qw.getResult()].packedOffset = off;
     info[qw.getResult()].weightOffset = soff;
-    qweights[qw.getResult()] = QWeightInfo{bits, g, int64_t(packed.size())};
+    qweights[qw.getResult()] =
+        QWeightInfo{bits, g, int64_t(packed.size()), -1};
   }
   for (Operation *op : ops) {
     auto cst = dyn_cast<arith::ConstantOp>(op);
@@ -895,6 +969,52 @@ LogicalResult Emitter::emitOp(Operation *op) {
       report.outputBytes =
           t.getNumElements() * cTypeOf(t.getElementType())->bytes;
 
+  if (QuantizeOp q = w8a8Input(op)) {
+    auto linear = cast<LinearOp>(op);
+    Value w = linear.getWeight();
+    auto wt = cast<RankedTensorType>(w.getType());
+    int64_t k = wt.getDimSize(1), n = wt.getDimSize(0);
+    int64_t m = linear.getInput().getType().getNumElements() / k;
+    auto uq = cast<quant::UniformQuantizedType>(
+        getElementTypeOrSelf(q.getOutput().getType()));
+    std::string bias = "NULL";
+    if (Value b = linear.getBias()) {
+      if (info[b].kind != Kind::Constant)
+        return fail(op, "the bias is not a constant");
+      bias = ptr(b);
+    }
+    QWeightInfo qi = qweights.lookup(w);
+    os << llvm::formatv(
+        "  lowbit_k_qgemm_u8s8(ex, {0}, {1}, {2}, {3}, {4}, {5:e9}f, "
+        "(const int8_t *)(W + {6}), (const int32_t *)(W + {7}), "
+        "(const float *)(W + {8}), {9}, {10}, {1});\n",
+        m, n, k, ptr(q.getOutput()), uq.getZeroPoint(), uq.getScale(),
+        info[w].packedOffset, qi.colsumOffset, info[w].weightOffset, bias,
+        ptr(linear.getResult()));
+    report.kind = "linear w8a8";
+    report.weightBytes = qi.bytes;
+    artifact.layers.push_back(report);
+    return success();
+  }
+  if (auto q = dyn_cast<QuantizeOp>(op)) {
+    // Round half to even (nearbyint in the default rounding mode) in double,
+    // as the interpreter does, then saturate.
+    auto uq = dyn_cast<quant::UniformQuantizedType>(
+        getElementTypeOrSelf(q.getOutput().getType()));
+    if (!uq)
+      return fail(op, "only per-tensor !quant.uniform activations");
+    int64_t numel = q.getInput().getType().getNumElements();
+    os << llvm::formatv(
+        "  for (int64_t i = 0; i < {0}; ++i) {{\n"
+        "    double v = nearbyint((double){1}[i] / {2:e17}) + {3};\n"
+        "    {4}[i] = ({5})(v < {6} ? {6} : v > {7} ? {7} : v);\n  }\n",
+        numel, ptr(q.getInput()), uq.getScale(), uq.getZeroPoint(),
+        ptr(q.getOutput()), cTypeOf(uq)->c, uq.getStorageTypeMin(),
+        uq.getStorageTypeMax());
+    report.kind = "quantize";
+    artifact.layers.push_back(report);
+    return success();
+  }
   if (auto linear = dyn_cast<LinearOp>(op);
       linear && linear.getWeight().getDefiningOp<QWeightOp>()) {
     Value w = linear.getWeight();

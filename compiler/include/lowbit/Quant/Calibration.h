@@ -18,6 +18,7 @@
 #include "lowbit/Interpreter/Tensor.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
+#include "llvm/ADT/DenseMap.h"
 
 #include <string>
 #include <utility>
@@ -47,6 +48,30 @@ FailureOr<CalibrationSet> loadCalibrationSet(StringRef path,
 FailureOr<std::vector<std::vector<Tensor>>>
 makeCalibrationBatches(func::FuncOp func, const CalibrationSet &set,
                        int64_t maxSamples, std::string &error);
+
+/// How an activation range is chosen from what calibration saw.
+enum class RangeObserver {
+  MinMax,     ///< the extremes
+  Percentile, ///< the `percentile` and 100 - `percentile` quantiles
+  Mse,        ///< the clipping that minimizes the u8 quantization error
+};
+
+struct ActivationRange {
+  double min = 0, max = 0;
+};
+
+/// Runs the float model on `batches` and returns, for every lowbit.linear
+/// that is in `layers`, the range of its input activations (per tensor).
+/// Up to 2^20 values per layer are kept (an even stride over all values
+/// seen) for the percentile and MSE observers.
+FailureOr<llvm::DenseMap<Operation *, ActivationRange>>
+calibrateActivations(func::FuncOp func, ArrayRef<Operation *> layers,
+                     ArrayRef<std::vector<Tensor>> batches,
+                     RangeObserver observer, double percentile = 99.99);
+
+/// Asymmetric u8 parameters for a range (widened to contain 0, so that 0
+/// is exact: padding and ReLU zeros stay zeros).
+void u8Params(ActivationRange range, double &scale, int64_t &zeroPoint);
 
 } // namespace mlir::lowbit
 
