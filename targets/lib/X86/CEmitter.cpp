@@ -115,6 +115,14 @@ RankedTensorType tensorType(Value v) {
 /// The W8A8 pattern: linear(dequantize(quantize(x) : u8 per tensor),
 /// qweight int8 per channel) runs on the u8 x s8 integer kernel; returns
 /// the quantize op.
+/// Appends `bytes` to the weight blob at a 64-byte boundary.
+int64_t appendBlob(std::string &blob, const char *data, int64_t bytes) {
+  blob.resize(alignUp(blob.size(), 64), '\0');
+  int64_t off = blob.size();
+  blob.append(data, bytes);
+  return off;
+}
+
 QuantizeOp w8a8Input(Operation *op) {
   auto linear = dyn_cast<LinearOp>(op);
   if (!linear)
@@ -194,6 +202,16 @@ private:
   FailureOr<std::string> exprOfOp(OnnxNodeOp node, ArrayRef<int64_t> root,
                                   ArrayRef<std::string> idx);
   std::string ptr(Value v);
+  /// Appends a named weight to the package blob; returns its offset.
+  template <typename T>
+  int64_t addWeight(const std::string &name, const std::vector<T> &data,
+                    StringRef layout) {
+    int64_t bytes = int64_t(data.size() * sizeof(T));
+    int64_t off = appendBlob(weights,
+                             reinterpret_cast<const char *>(data.data()), bytes);
+    weightTable.emplace_back(name, off, bytes, layout.str());
+    return off;
+  }
   /// C initializer of the lowbit_qweight_t for a lowbit.qweight result.
   std::string qweightInit(Value w) {
     QWeightInfo q = qweights.lookup(w);
@@ -395,13 +413,6 @@ LogicalResult Emitter::classify() {
   return success();
 }
 
-/// Appends `bytes` to the weight blob at a 64-byte boundary.
-static int64_t appendBlob(std::string &blob, const char *data, int64_t bytes) {
-  blob.resize(alignUp(blob.size(), 64), '\0');
-  int64_t off = blob.size();
-  blob.append(data, bytes);
-  return off;
-}
 
 LogicalResult Emitter::planWeights() {
   // Quantized weights in "s4-panel16" / "s8-panel16" with their scales per
@@ -478,18 +489,9 @@ LogicalResult Emitter::planWeights() {
         }
         sw[r] = static_cast<float>(scales->getDouble(r));
       }
-      int64_t off = appendBlob(weights, reinterpret_cast<const char *>(p4.data()),
-                               p4.size());
-      weightTable.emplace_back(nodeName(op), off, p4.size(), "s8-panel16x4");
-      int64_t coff = appendBlob(weights,
-                                reinterpret_cast<const char *>(colsum.data()),
-                                colsum.size() * sizeof(int32_t));
-      weightTable.emplace_back(nodeName(op) + ".colsum", coff,
-                               colsum.size() * sizeof(int32_t), "i32");
-      int64_t soff = appendBlob(weights, reinterpret_cast<const char *>(sw.data()),
-                                sw.size() * sizeof(float));
-      weightTable.emplace_back(nodeName(op) + ".scales", soff,
-                               sw.size() * sizeof(float), "f32");
+      int64_t off = addWeight(nodeName(op), p4, "s8-panel16x4");
+      int64_t coff = addWeight(nodeName(op) + ".colsum", colsum, "i32");
+      int64_t soff = addWeight(nodeName(op) + ".scales", sw, "f32");
       info[qw.getResult()].packedOffset = off;
       info[qw.getResult()].weightOffset = soff;
       qweights[qw.getResult()] =
@@ -497,13 +499,8 @@ LogicalResult Emitter::planWeights() {
       continue;
     }
     std::string layout = bits == 8 ? "s8-panel16" : "s4-panel16";
-    int64_t off = appendBlob(weights, reinterpret_cast<const char *>(packed.data()),
-                             packed.size());
-    weightTable.emplace_back(nodeName(op), off, packed.size(), layout);
-    int64_t soff = appendBlob(weights, reinterpret_cast<const char *>(sc.data()),
-                              sc.size() * sizeof(float));
-    weightTable.emplace_back(nodeName(op) + ".scales", soff,
-                             sc.size() * sizeof(float), "f32");
+    int64_t off = addWeight(nodeName(op), packed, layout);
+    int64_t soff = addWeight(nodeName(op) + ".scales", sc, "f32");
     info[qw.getResult()].packedOffset = off;
     info[qw.getResult()].weightOffset = soff;
     qweights[qw.getResult()] =
@@ -558,11 +555,7 @@ LogicalResult Emitter::planWeights() {
           for (int64_t kk = 0; kk < k; ++kk)
             out[((g * panels + r / kPanel) * k + kk) * kPanel + r % kPanel] =
                 src[(g * rows + r) * k + kk];
-      info[v].packedOffset =
-          appendBlob(weights, reinterpret_cast<const char *>(out.data()),
-                     out.size() * sizeof(float));
-      weightTable.emplace_back(wname, info[v].packedOffset,
-                               out.size() * sizeof(float), "f32-panel16");
+      info[v].packedOffset = addWeight(wname, out, "f32-panel16");
     }
   }
   weights.resize(alignUp(weights.size(), 64), '\0');
