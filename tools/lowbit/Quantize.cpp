@@ -10,7 +10,9 @@
 #include "lowbit/Interpreter/Interpreter.h"
 #include "lowbit/Quant/Calibration.h"
 #include "lowbit/Quant/Sensitivity.h"
+#include "lowbit/Dialect/Lowbit/ConstantUtils.h"
 #include "lowbit/Transforms/Passes.h"
+#include "lowbit/Transforms/QuantizeWeights.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/Dialect/Quant/IR/QuantTypes.h"
@@ -193,6 +195,11 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
                   "Write a JSON report (per layer: format, bits, predicted "
                   "and measured error, bytes) and an HTML page beside it")
       ->group("Quantization");
+  cmd->add_option("--rounding", args.rounding,
+                  "Weight rounding: nearest (default) or gptq (error "
+                  "feedback through the calibration Hessian, GPTQ; needs "
+                  "--calib)")
+      ->group("Quantization");
   cmd->add_option("--clip", args.clip,
                   "Weight scales: mse (search the clipping that minimizes "
                   "rounding error, default) or max")
@@ -253,6 +260,13 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     return usage("a budget needs calibration data: add --calib FILE.npz");
   if (args.clip != "mse" && args.clip != "max")
     return usage("--clip must be mse or max");
+  bool gptq = args.rounding == "gptq";
+  if (!gptq && args.rounding != "nearest")
+    return usage("--rounding must be nearest or gptq, got '" + args.rounding +
+                 "'");
+  if (gptq && args.calib.empty())
+    return usage("--rounding gptq needs calibration data: add --calib "
+                 "FILE.npz");
   bool a8 = args.activations == "int8" || args.activations == "uint8";
   if (!a8 && !args.activations.empty() && args.activations != "float" &&
       args.activations != "f32")
@@ -376,6 +390,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
 
   json report;
   report["model"] = modelPath;
+  report["rounding"] = args.rounding;
   report["mode"] = std::string(budgeted            ? "mixed precision (ILP)"
                                : candidates.empty() ? "float"
                                                     : "uniform " +
@@ -384,7 +399,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   Progress progress;
   std::optional<SensitivityResult> analysis;
   std::vector<std::vector<Tensor>> batches;
-  bool analyze = !analyzed.empty() && (budgeted || !args.report.empty());
+  bool analyze =
+      !analyzed.empty() && (budgeted || gptq || !args.report.empty());
   if (!args.calib.empty() && (analyze || a8)) {
     std::string error;
     FailureOr<CalibrationSet> set = loadCalibrationSet(args.calib, error);
@@ -411,6 +427,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     opts.candidates = analyzed;
     opts.search = args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse;
     opts.probeBatches = args.probeBatches;
+    opts.gptq = gptq;
     opts.progress = [&](StringRef s, int64_t d, int64_t t) { progress(s, d, t); };
     auto t0 = std::chrono::steady_clock::now();
     FailureOr<SensitivityResult> r = analyzeSensitivity(func, batches, opts);
@@ -544,7 +561,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
         if (l->candidates[k].label() == c.candidate.label()) {
           FailureOr<double> m = measureLayerLoss(
               func, *l, k, probe, analysis->reference,
-              args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse);
+              args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse, gptq);
           if (succeeded(m))
             measured[i] = *m;
         }
@@ -568,8 +585,22 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     progress("activation ranges", 1, 1);
   }
 
-  // Pack.
+  // Pack. GPTQ layers are rounded here (the pass has no Hessian); the
+  // pass packs the rest.
   double fixed = fixedBytes(func, layerWeights);
+  if (gptq)
+    for (const Choice &c : choices) {
+      const LayerAnalysis *l = byOp.lookup(c.op);
+      std::optional<SmallVector<float>> w =
+          readF32Constant(c.op->getOperand(1));
+      if (!c.candidate.format || !l || !w)
+        continue;
+      QuantizedMatrix q = quantizeMatrixGptq(
+          *c.candidate.format, *w, c.rows, c.cols, c.candidate.groupSize,
+          l->hessian,
+          args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse);
+      replaceWeightWithQWeight(c.op, *c.candidate.format, q);
+    }
   QuantizeWeightsPassOptions qopts;
   qopts.format = (!budgeted && !candidates.empty())
                      ? stringifyQuantFormat(*candidates[0].format).str()

@@ -40,6 +40,7 @@ struct QuantArgs {
   std::string clip = "mse";
   std::string activations;
   std::string observer = "mse";
+  std::string rounding = "nearest";
 };
 
 /// Adds the flags to `cmd`; `nativeFormats` lists what the target runs

@@ -266,6 +266,8 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
     Eigen::MatrixXf h =
         (s.h / double(std::max<int64_t>(1, s.rowsSeen))).cast<float>();
     Eigen::Map<const RowMatrix> w(s.weight.data(), r.rows, r.cols);
+    if (options.gptq)
+      r.hessian.assign(h.data(), h.data() + h.size()); // symmetric
     RowMatrix wh = w * h;
     r.weightEnergy = double(wh.cwiseProduct(w).sum());
     for (const WeightCandidate &cand : options.candidates) {
@@ -279,8 +281,12 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
         r.bits.push_back(32.0 * r.rows * r.cols);
         continue;
       }
-      QuantizedMatrix q = quantizeMatrix(*c.format, s.weight, r.rows, r.cols,
-                                         c.groupSize, options.search);
+      QuantizedMatrix q =
+          options.gptq
+              ? quantizeMatrixGptq(*c.format, s.weight, r.rows, r.cols,
+                                   c.groupSize, r.hessian, options.search)
+              : quantizeMatrix(*c.format, s.weight, r.rows, r.cols,
+                               c.groupSize, options.search);
       std::vector<float> deq = dequantizeMatrix(*c.format, q);
       RowMatrix dw(r.rows, r.cols);
       for (int64_t i = 0; i < r.rows * r.cols; ++i)
@@ -304,15 +310,19 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
 FailureOr<double> mlir::lowbit::measureLayerLoss(
     func::FuncOp func, const LayerAnalysis &layer, size_t candidate,
     ArrayRef<std::vector<Tensor>> batches,
-    ArrayRef<std::vector<Tensor>> reference, ScaleSearch search) {
+    ArrayRef<std::vector<Tensor>> reference, ScaleSearch search, bool gptq) {
   const WeightCandidate &c = layer.candidates[candidate];
   if (!c.format)
     return 0.0;
   std::optional<SmallVector<float>> w = readF32Constant(layer.op->getOperand(1));
   if (!w)
     return failure();
-  QuantizedMatrix q = quantizeMatrix(*c.format, *w, layer.rows, layer.cols,
-                                     c.groupSize, search);
+  QuantizedMatrix q =
+      gptq && !layer.hessian.empty()
+          ? quantizeMatrixGptq(*c.format, *w, layer.rows, layer.cols,
+                               c.groupSize, layer.hessian, search)
+          : quantizeMatrix(*c.format, *w, layer.rows, layer.cols, c.groupSize,
+                           search);
   FailureOr<std::vector<std::vector<Tensor>>> outputs =
       runWithWeight(func, layer.op, dequantizeMatrix(*c.format, q), batches,
                     "measured_weight");

@@ -6,6 +6,9 @@
 
 #include "lowbit/Quant/WeightQuantizer.h"
 
+#include <Eigen/Cholesky>
+#include <Eigen/Dense>
+
 #include <algorithm>
 #include <cmath>
 
@@ -96,4 +99,80 @@ double mlir::lowbit::quantizedBits(QuantFormat format, int64_t rows,
   int64_t groups = cols ? (cols + g - 1) / g : 0;
   return double(rows) * cols * getFormatInfo(format).bits +
          double(rows) * groups * 32.0;
+}
+
+QuantizedMatrix mlir::lowbit::quantizeMatrixGptq(
+    QuantFormat format, llvm::ArrayRef<float> w, int64_t rows, int64_t cols,
+    int64_t groupSize, llvm::ArrayRef<float> hessian, ScaleSearch search,
+    double damp) {
+  using Matrix = Eigen::MatrixXd;
+  QuantizedMatrix q;
+  q.rows = rows;
+  q.cols = cols;
+  q.groupSize = groupSize > 0 ? std::min(groupSize, cols) : cols;
+  q.groupsPerRow = cols ? (cols + q.groupSize - 1) / q.groupSize : 0;
+  unsigned bits = getFormatInfo(format).bits;
+  q.scales.assign(rows * q.groupsPerRow, 0.0f);
+  q.codes.assign((rows * cols * bits + 7) / 8, 0);
+  // Working copy, column-major access per column i: W(:, i).
+  Matrix work(rows, cols);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t k = 0; k < cols; ++k)
+      work(r, k) = w[r * cols + k];
+  Matrix h(cols, cols);
+  for (int64_t i = 0; i < cols; ++i)
+    for (int64_t j = 0; j < cols; ++j)
+      h(i, j) = hessian[i * cols + j];
+  // Inputs that are always zero carry no information: any value is exact.
+  double meanDiag = 0;
+  for (int64_t i = 0; i < cols; ++i) {
+    if (h(i, i) <= 0) {
+      h(i, i) = 1;
+      work.col(i).setZero();
+    }
+    meanDiag += h(i, i);
+  }
+  meanDiag /= std::max<int64_t>(1, cols);
+  h.diagonal().array() += damp * meanDiag;
+  // U = upper Cholesky factor of H^-1: row i holds the update weights.
+  Matrix hinv = h.llt().solve(Matrix::Identity(cols, cols));
+  Matrix u = hinv.llt().matrixU();
+  // Blocks of columns (lazy batch updates): rank-1 updates inside a block,
+  // one matrix product for the columns after it.
+  const int64_t kBlock = 128;
+  Eigen::VectorXd err(rows);
+  for (int64_t b0 = 0; b0 < cols; b0 += kBlock) {
+    int64_t b1 = std::min(cols, b0 + kBlock), nb = b1 - b0;
+    Matrix block = work.middleCols(b0, nb);
+    Matrix errs(rows, nb);
+    for (int64_t i = b0; i < b1; ++i) {
+      int64_t g = i / q.groupSize;
+      if (i % q.groupSize == 0) {
+        int64_t k1 = std::min(cols, i + q.groupSize);
+        std::vector<float> grp(k1 - i);
+        for (int64_t r = 0; r < rows; ++r) {
+          for (int64_t k = i; k < k1; ++k)
+            grp[k - i] = float(k < b1 ? block(r, k - b0) : work(r, k));
+          q.scales[r * q.groupsPerRow + g] =
+              float(chooseScale(format, grp, search));
+        }
+      }
+      double d = u(i, i);
+      for (int64_t r = 0; r < rows; ++r) {
+        double sc = q.scales[r * q.groupsPerRow + g];
+        double v = block(r, i - b0);
+        uint32_t code = encodeValue(format, v / sc);
+        writePackedCode(q.codes.data(), r * cols + i, bits, code);
+        err(r) = (v - decodeCode(format, code) * sc) / d;
+      }
+      errs.col(i - b0) = err;
+      if (i + 1 < b1)
+        block.rightCols(b1 - i - 1).noalias() -=
+            err * u.row(i).segment(i + 1, b1 - i - 1);
+    }
+    if (b1 < cols)
+      work.rightCols(cols - b1).noalias() -=
+          errs * u.block(b0, b1, nb, cols - b1);
+  }
+  return q;
 }

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Transforms/Passes.h"
+#include "lowbit/Transforms/QuantizeWeights.h"
 
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
@@ -29,6 +30,38 @@ using namespace mlir::lowbit;
 static constexpr StringLiteral kSchemeAttr = "lowbit.weight_scheme";
 static constexpr StringLiteral kFloatAttr = "lowbit.weight_float";
 
+void mlir::lowbit::replaceWeightWithQWeight(Operation *layer,
+                                            QuantFormat format,
+                                            const QuantizedMatrix &q) {
+  OpBuilder b(layer);
+  OpOperand &weight = layer->getOpOperand(1);
+  auto wType = cast<RankedTensorType>(weight.get().getType());
+  int64_t n = q.rows;
+  Location loc = layer->getLoc();
+  auto dataType = RankedTensorType::get({int64_t(q.codes.size())},
+                                        b.getIntegerType(8));
+  Value data = arith::ConstantOp::create(
+      b, loc,
+      cast<TypedAttr>(DenseResourceElementsAttr::get(
+          dataType, "qweight",
+          HeapAsmResourceBlob::allocateAndCopyInferAlign(
+              ArrayRef<uint8_t>(q.codes)))));
+  bool perChannel = q.groupsPerRow == 1;
+  auto scaleType =
+      perChannel ? RankedTensorType::get({n}, b.getF32Type())
+                 : RankedTensorType::get({n, q.groupsPerRow}, b.getF32Type());
+  Value scaleValue =
+      makeF32Constant(b, loc, scaleType, q.scales, "qweight_scales");
+  auto scheme = SchemeAttr::get(
+      layer->getContext(), format,
+      perChannel ? Granularity::PerChannel : Granularity::Group,
+      perChannel ? 0 : 1, perChannel ? 0 : q.groupSize,
+      /*symmetric=*/true, b.getF32Type());
+  auto qw = QWeightOp::create(b, loc, wType, data, scaleValue, Value(), scheme);
+  weight.assign(qw.getResult());
+  layer->removeAttr(kSchemeAttr);
+}
+
 namespace {
 struct QuantizeWeightsPass
     : lowbit::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
@@ -52,7 +85,6 @@ struct QuantizeWeightsPass
           << "'";
       return signalPassFailure();
     }
-    OpBuilder b(&getContext());
     WalkResult walk = getOperation().walk([&](Operation *op) {
       if (!isa<LinearOp, Conv2DOp>(op))
         return WalkResult::advance();
@@ -91,32 +123,7 @@ struct QuantizeWeightsPass
       QuantizedMatrix q =
           quantizeMatrix(f, *w, n, k, g,
                          clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max);
-      b.setInsertionPoint(op);
-      Location loc = op->getLoc();
-      auto dataType = RankedTensorType::get({int64_t(q.codes.size())},
-                                            b.getIntegerType(8));
-      Value data = arith::ConstantOp::create(
-          b, loc,
-          cast<TypedAttr>(DenseResourceElementsAttr::get(
-              dataType, "qweight",
-              HeapAsmResourceBlob::allocateAndCopyInferAlign(
-                  ArrayRef<uint8_t>(q.codes)))));
-      bool perChannel = q.groupsPerRow == 1;
-      auto scaleType =
-          perChannel ? RankedTensorType::get({n}, b.getF32Type())
-                     : RankedTensorType::get({n, q.groupsPerRow},
-                                             b.getF32Type());
-      Value scaleValue =
-          makeF32Constant(b, loc, scaleType, q.scales, "qweight_scales");
-      auto scheme = SchemeAttr::get(
-          &getContext(), f,
-          perChannel ? Granularity::PerChannel : Granularity::Group,
-          perChannel ? 0 : 1, perChannel ? 0 : q.groupSize,
-          /*symmetric=*/true, b.getF32Type());
-      auto qw = QWeightOp::create(b, loc, wType, data, scaleValue, Value(),
-                                  scheme);
-      weight.assign(qw.getResult());
-      op->removeAttr(kSchemeAttr);
+      replaceWeightWithQWeight(op, f, q);
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())

@@ -63,11 +63,17 @@ struct LayerAnalysis {
   std::vector<double> outputError; ///< tr(dW H dW^T)
   std::vector<double> sensitivity; ///< gain * outputError: predicted d loss
   std::vector<double> bits;        ///< storage bits (codes + scales)
+  /// H = E[x x^T] ([cols, cols], row-major), kept with
+  /// SensitivityOptions::gptq for the final rounding.
+  std::vector<float> hessian;
 };
 
 struct SensitivityOptions {
   std::vector<WeightCandidate> candidates;
   ScaleSearch search = ScaleSearch::Mse;
+  /// Predict (and keep H for) GPTQ error-feedback rounding instead of
+  /// round to nearest.
+  bool gptq = false;
   /// Calibration batches used by the noise probes (the first ones).
   int64_t probeBatches = 1;
   /// Probe weight noise relative to the RMS of each weight row.
@@ -97,7 +103,8 @@ FailureOr<double> measureLayerLoss(func::FuncOp func,
                                    size_t candidate,
                                    ArrayRef<std::vector<Tensor>> batches,
                                    ArrayRef<std::vector<Tensor>> reference,
-                                   ScaleSearch search = ScaleSearch::Mse);
+                                   ScaleSearch search = ScaleSearch::Mse,
+                                   bool gptq = false);
 
 /// The relative output distortion of `outputs` against `reference` (the
 /// loss above), summed over all outputs and batches.

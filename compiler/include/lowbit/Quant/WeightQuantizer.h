@@ -42,6 +42,21 @@ QuantizedMatrix quantizeMatrix(QuantFormat format, llvm::ArrayRef<float> w,
                                int64_t rows, int64_t cols, int64_t groupSize,
                                ScaleSearch search = ScaleSearch::Mse);
 
+/// Error-feedback rounding (GPTQ, Frantar et al. 2023): columns are
+/// rounded one at a time and each column's rounding error, weighted by the
+/// inverse of the layer's input Hessian H = E[x x^T] ([cols, cols],
+/// row-major), is pushed onto the columns not yet rounded, so that the
+/// layer output error tr(dW H dW^T) is much smaller than with independent
+/// rounding. Scales are chosen per group from the updated weights when the
+/// group is entered. `damp` (relative to the mean diagonal) keeps H
+/// invertible.
+QuantizedMatrix quantizeMatrixGptq(QuantFormat format, llvm::ArrayRef<float> w,
+                                   int64_t rows, int64_t cols,
+                                   int64_t groupSize,
+                                   llvm::ArrayRef<float> hessian,
+                                   ScaleSearch search = ScaleSearch::Mse,
+                                   double damp = 0.01);
+
 /// The values the codes stand for, row-major [rows, cols].
 std::vector<float> dequantizeMatrix(QuantFormat format,
                                     const QuantizedMatrix &q);
