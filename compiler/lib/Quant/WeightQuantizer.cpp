@@ -50,19 +50,26 @@ static double chooseScale(QuantFormat f, llvm::ArrayRef<float> w,
   return best;
 }
 
-QuantizedMatrix mlir::lowbit::quantizeMatrix(QuantFormat format,
-                                             llvm::ArrayRef<float> w,
-                                             int64_t rows, int64_t cols,
-                                             int64_t groupSize,
-                                             ScaleSearch search) {
+/// Shape, group layout and zeroed storage of a quantized [rows, cols].
+static QuantizedMatrix emptyMatrix(QuantFormat format, int64_t rows,
+                                   int64_t cols, int64_t groupSize) {
   QuantizedMatrix q;
   q.rows = rows;
   q.cols = cols;
   q.groupSize = groupSize > 0 ? std::min(groupSize, cols) : cols;
   q.groupsPerRow = cols ? (cols + q.groupSize - 1) / q.groupSize : 0;
-  unsigned bits = getFormatInfo(format).bits;
   q.scales.assign(rows * q.groupsPerRow, 0.0f);
-  q.codes.assign((rows * cols * bits + 7) / 8, 0);
+  q.codes.assign((rows * cols * getFormatInfo(format).bits + 7) / 8, 0);
+  return q;
+}
+
+QuantizedMatrix mlir::lowbit::quantizeMatrix(QuantFormat format,
+                                             llvm::ArrayRef<float> w,
+                                             int64_t rows, int64_t cols,
+                                             int64_t groupSize,
+                                             ScaleSearch search) {
+  QuantizedMatrix q = emptyMatrix(format, rows, cols, groupSize);
+  unsigned bits = getFormatInfo(format).bits;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t g = 0; g < q.groupsPerRow; ++g) {
       int64_t k0 = g * q.groupSize, k1 = std::min(cols, k0 + q.groupSize);
@@ -106,14 +113,8 @@ QuantizedMatrix mlir::lowbit::quantizeMatrixGptq(
     int64_t groupSize, llvm::ArrayRef<float> hessian, ScaleSearch search,
     double damp) {
   using Matrix = Eigen::MatrixXd;
-  QuantizedMatrix q;
-  q.rows = rows;
-  q.cols = cols;
-  q.groupSize = groupSize > 0 ? std::min(groupSize, cols) : cols;
-  q.groupsPerRow = cols ? (cols + q.groupSize - 1) / q.groupSize : 0;
+  QuantizedMatrix q = emptyMatrix(format, rows, cols, groupSize);
   unsigned bits = getFormatInfo(format).bits;
-  q.scales.assign(rows * q.groupsPerRow, 0.0f);
-  q.codes.assign((rows * cols * bits + 7) / 8, 0);
   // Working copy, column-major access per column i: W(:, i).
   Matrix work(rows, cols);
   for (int64_t r = 0; r < rows; ++r)
