@@ -6,6 +6,12 @@
 
 #include "lowbit/Quant/WeightQuantizer.h"
 
+#include "lowbit/Dialect/Lowbit/ConstantUtils.h"
+#include "lowbit/Dialect/Lowbit/LowbitOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
+
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
 
@@ -176,4 +182,31 @@ QuantizedMatrix mlir::lowbit::quantizeMatrixGptq(
           errs * u.block(b0, b1, nb, cols - b1);
   }
   return q;
+}
+
+mlir::Value mlir::lowbit::createQWeight(OpBuilder &b, Location loc,
+                                        RankedTensorType weightType,
+                                        QuantFormat format,
+                                        const QuantizedMatrix &q) {
+  int64_t n = q.rows;
+  auto dataType = RankedTensorType::get({int64_t(q.codes.size())},
+                                        b.getIntegerType(8));
+  Value data = arith::ConstantOp::create(
+      b, loc,
+      cast<TypedAttr>(DenseResourceElementsAttr::get(
+          dataType, "qweight",
+          HeapAsmResourceBlob::allocateAndCopyInferAlign(
+              llvm::ArrayRef<uint8_t>(q.codes)))));
+  bool perChannel = q.groupsPerRow == 1;
+  auto scaleType =
+      perChannel ? RankedTensorType::get({n}, b.getF32Type())
+                 : RankedTensorType::get({n, q.groupsPerRow}, b.getF32Type());
+  Value scales = makeF32Constant(b, loc, scaleType, q.scales, "qweight_scales");
+  auto scheme = SchemeAttr::get(
+      b.getContext(), format,
+      perChannel ? Granularity::PerChannel : Granularity::Group,
+      perChannel ? 0 : 1, perChannel ? 0 : q.groupSize, /*symmetric=*/true,
+      b.getF32Type());
+  return QWeightOp::create(b, loc, weightType, data, scales, Value(), scheme)
+      .getResult();
 }

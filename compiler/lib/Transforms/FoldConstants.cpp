@@ -6,6 +6,8 @@
 
 #include "lowbit/Transforms/Passes.h"
 
+#include "lowbit/Conversion/QdqWeights.h"
+
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 #include "lowbit/Interpreter/Interpreter.h"
 
@@ -80,6 +82,9 @@ struct FoldConstantsPass
     getOperation().walk([&](OnnxNodeOp op) { nodes.push_back(op); });
     for (OnnxNodeOp op : nodes) {
       if (kNeverFold.contains(op.getOpType()) || op.getNumResults() == 0)
+        continue;
+      // QDQ weights stay int8: the layer conversion packs them.
+      if (isQdqWeight(op))
         continue;
       std::string name = "folded";
       if (auto loc = dyn_cast<NameLoc>(op.getLoc()))

@@ -35,30 +35,9 @@ void mlir::lowbit::replaceWeightWithQWeight(Operation *layer,
                                             const QuantizedMatrix &q) {
   OpBuilder b(layer);
   OpOperand &weight = layer->getOpOperand(1);
-  auto wType = cast<RankedTensorType>(weight.get().getType());
-  int64_t n = q.rows;
-  Location loc = layer->getLoc();
-  auto dataType = RankedTensorType::get({int64_t(q.codes.size())},
-                                        b.getIntegerType(8));
-  Value data = arith::ConstantOp::create(
-      b, loc,
-      cast<TypedAttr>(DenseResourceElementsAttr::get(
-          dataType, "qweight",
-          HeapAsmResourceBlob::allocateAndCopyInferAlign(
-              ArrayRef<uint8_t>(q.codes)))));
-  bool perChannel = q.groupsPerRow == 1;
-  auto scaleType =
-      perChannel ? RankedTensorType::get({n}, b.getF32Type())
-                 : RankedTensorType::get({n, q.groupsPerRow}, b.getF32Type());
-  Value scaleValue =
-      makeF32Constant(b, loc, scaleType, q.scales, "qweight_scales");
-  auto scheme = SchemeAttr::get(
-      layer->getContext(), format,
-      perChannel ? Granularity::PerChannel : Granularity::Group,
-      perChannel ? 0 : 1, perChannel ? 0 : q.groupSize,
-      /*symmetric=*/true, b.getF32Type());
-  auto qw = QWeightOp::create(b, loc, wType, data, scaleValue, Value(), scheme);
-  weight.assign(qw.getResult());
+  weight.assign(createQWeight(b, layer->getLoc(),
+                              cast<RankedTensorType>(weight.get().getType()),
+                              format, q));
   layer->removeAttr(kSchemeAttr);
 }
 

@@ -17,6 +17,7 @@
 
 #include "lowbit/Quant/Formats.h"
 
+#include "mlir/IR/Builders.h"
 #include "llvm/ADT/ArrayRef.h"
 
 #include <vector>
@@ -60,6 +61,14 @@ QuantizedMatrix quantizeMatrixGptq(QuantFormat format, llvm::ArrayRef<float> w,
 /// The values the codes stand for, row-major [rows, cols].
 std::vector<float> dequantizeMatrix(QuantFormat format,
                                     const QuantizedMatrix &q);
+
+/// Builds the lowbit.qweight (packed codes and f32 scales as constants) that
+/// stands for a weight of `weightType` quantized as `q` (rows = dim 0, cols
+/// = the rest): one scale per row becomes per_channel(axis = 0), several a
+/// group along axis 1 (rank-2 weights only).
+mlir::Value createQWeight(mlir::OpBuilder &b, mlir::Location loc,
+                          mlir::RankedTensorType weightType, QuantFormat format,
+                          const QuantizedMatrix &q);
 
 /// Storage of a [rows, cols] weight in `format` with f32 scales, in bits
 /// (codes plus scales): what a package holds for it.

@@ -13,6 +13,9 @@
 
 #include "lowbit/Conversion/Passes.h"
 
+#include "lowbit/Conversion/QdqWeights.h"
+#include "lowbit/Quant/WeightQuantizer.h"
+
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 
@@ -117,6 +120,25 @@ std::string weightName(OnnxNodeOp op, StringRef suffix) {
   return name + suffix.str();
 }
 
+/// The int8 weight of a QDQ model as a lowbit.qweight of `type` (int8, one
+/// scale per output channel), or null when operand 1 is not one.
+Value qdqWeight(OnnxNodeOp op, PatternRewriter &rewriter,
+                RankedTensorType type) {
+  std::optional<Int8Weight> w = readQdqWeight(op, 1);
+  if (!w)
+    return Value();
+  QuantizedMatrix q;
+  q.rows = w->rows;
+  q.cols = w->cols;
+  q.groupSize = w->cols;
+  q.groupsPerRow = 1;
+  q.codes.assign(reinterpret_cast<const uint8_t *>(w->codes.data()),
+                 reinterpret_cast<const uint8_t *>(w->codes.data()) +
+                     w->codes.size());
+  q.scales.assign(w->scales.begin(), w->scales.end());
+  return createQWeight(rewriter, op.getLoc(), type, QuantFormat::Int8, q);
+}
+
 LogicalResult convertGemm(OnnxNodeOp op, PatternRewriter &rewriter) {
   if (op.getNumResults() != 1 || op.getInputs().size() < 2)
     return failure();
@@ -126,10 +148,11 @@ LogicalResult convertGemm(OnnxNodeOp op, PatternRewriter &rewriter) {
     return rewriter.notifyMatchFailure(op, "needs rank-2 f32 A and B");
   if (intAttr(op, "transA", 0) != 0)
     return rewriter.notifyMatchFailure(op, "transA is not supported");
-  std::optional<SmallVector<float>> bValues = readF32Constant(b);
-  if (!bValues)
-    return rewriter.notifyMatchFailure(op, "B is not a constant");
   bool transB = intAttr(op, "transB", 0);
+  bool int8Weight = readQdqWeight(op, 1).has_value();
+  std::optional<SmallVector<float>> bValues = readF32Constant(b);
+  if (!bValues && !int8Weight)
+    return rewriter.notifyMatchFailure(op, "B is not a constant");
   float alpha = static_cast<float>(floatAttr(op, "alpha", 1.0));
   float beta = static_cast<float>(floatAttr(op, "beta", 1.0));
   int64_t n = transB ? bType.getDimSize(0) : bType.getDimSize(1);
@@ -159,7 +182,12 @@ LogicalResult convertGemm(OnnxNodeOp op, PatternRewriter &rewriter) {
     }
   }
   Value weight = b;
-  if (!transB || alpha != 1.0f) {
+  if (int8Weight) {
+    // Created last: a failed match must leave the IR untouched. Alpha is
+    // in the scales.
+    weight = qdqWeight(op, rewriter,
+                       RankedTensorType::get({n, k}, rewriter.getF32Type()));
+  } else if (!transB || alpha != 1.0f) {
     SmallVector<float> w =
         transB ? SmallVector<float>(*bValues)
                : transposeScaled(*bValues, k, n, 1.0f);
@@ -181,10 +209,13 @@ LogicalResult convertMatMul(OnnxNodeOp op, PatternRewriter &rewriter) {
   auto bType = f32Tensor(b, 2);
   if (!aType || aType.getRank() < 1 || !bType || !bType.hasStaticShape())
     return rewriter.notifyMatchFailure(op, "needs f32 A and a 2-D f32 B");
+  int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
+  if (Value w = qdqWeight(op, rewriter,
+                          RankedTensorType::get({n, k}, rewriter.getF32Type())))
+    return replaceWithLinear(op, rewriter, a, w, Value());
   std::optional<SmallVector<float>> bValues = readF32Constant(b);
   if (!bValues)
     return rewriter.notifyMatchFailure(op, "B is not a constant");
-  int64_t k = bType.getDimSize(0), n = bType.getDimSize(1);
   Value weight = makeF32Constant(
       rewriter, op.getLoc(), RankedTensorType::get({n, k}, rewriter.getF32Type()),
       transposeScaled(*bValues, k, n, 1.0f), weightName(op, ".weight"));
@@ -235,6 +266,8 @@ LogicalResult convertConv(OnnxNodeOp op, PatternRewriter &rewriter) {
     return rewriter.notifyMatchFailure(op, "unknown auto_pad");
   }
   int64_t groups = intAttr(op, "group", 1);
+  if (Value q = qdqWeight(op, rewriter, wType))
+    w = q;
   auto conv = Conv2DOp::create(
       rewriter, op.getLoc(), x, w, bias, rewriter.getDenseI64ArrayAttr(strides),
       rewriter.getDenseI64ArrayAttr(pads),

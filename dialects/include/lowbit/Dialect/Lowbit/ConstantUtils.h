@@ -26,6 +26,9 @@ namespace mlir::lowbit {
 /// nullopt when `v` is not such a constant.
 std::optional<SmallVector<float>> readF32Constant(Value v);
 
+/// Values of a signed 8-bit integer `arith.constant` defining `v`.
+std::optional<SmallVector<int8_t>> readI8Constant(Value v);
+
 /// Materializes `values` as an f32 `arith.constant` of `type`: inline when
 /// small (readable IR and tests), a dense resource named `name` otherwise.
 Value makeF32Constant(OpBuilder &builder, Location loc, RankedTensorType type,
