@@ -18,6 +18,9 @@ points of float, mixed 4.5 bits within 1.5 points; MiniLM mixed 4.5 bits
 uniform one; W8A8 within 0.5 points (digits) and cos >= 0.99 (MiniLM).
 
   python3 benchmarks/quant_accuracy.py --lowbit build/bin/lowbit --shared ../shared
+
+ONNX Runtime's MatMulNBits quantizer needs `pip install onnx-ir`; without
+it that row says so. The MiniLM half takes about 20 minutes on 2 cores.
 """
 import argparse
 import os
@@ -75,6 +78,16 @@ def ort_rows(model, ref, work):
         rows.append(("ORT quantize_static: failed: %s" % str(e)[:60], None,
                      0, float("nan")))
     if model.kind == "embedding":
+        try:  # ORT's recommended mode for transformers
+            from onnxruntime.quantization import QuantType, quantize_dynamic
+            out = os.path.join(work, "ort_dynamic.onnx")
+            quantize_dynamic(model.path, out, weight_type=QuantType.QInt8)
+            y = ort_outputs(out, model)
+            rows.append(("ORT quantize_dynamic W8 + dynamic u8 act.", None,
+                         os.path.getsize(out), qc.score(model, y, ref)))
+        except Exception as e:  # noqa: BLE001
+            rows.append(("ORT quantize_dynamic: failed: %s" % str(e)[:60],
+                         None, 0, float("nan")))
         try:
             import onnx
             from onnxruntime.quantization.matmul_nbits_quantizer import \
@@ -123,6 +136,9 @@ def table(model, lb, work, uniform, budgets):
     w8a8 = lowbit_row(lb, model, "lowbit W8A8 (u8 activations, MSE ranges)",
                       calib + ["--activations", "int8"], ref)
     rows.append(w8a8)
+    rows.append(lowbit_row(lb, model, "lowbit uniform int4, GPTQ rounding",
+                           calib + ["--weights", "int4", "--rounding", "gptq"],
+                           ref))
     mixed = {}
     for b in budgets:
         r = lowbit_row(lb, model, "lowbit mixed ILP, budget %.2f bits" % b,
@@ -130,6 +146,10 @@ def table(model, lb, work, uniform, budgets):
                                 ",".join(uniform) + ",f32"], ref)
         mixed[b] = r
         rows.append(r)
+        rows.append(lowbit_row(
+            lb, model, "lowbit mixed ILP, %.2f bits, GPTQ" % b,
+            calib + ["--budget-bits", "%g" % b, "--rounding", "gptq",
+                     "--formats", ",".join(uniform) + ",f32"], ref))
     # Equal size: the ILP given exactly the bits of each uniform choice.
     equal = []
     for fmt, u in uni.items():

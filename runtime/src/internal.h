@@ -14,12 +14,6 @@ typedef void (*lowbit_range_fn)(void *ctx, int64_t begin, int64_t end);
 void lowbit_parallel_for(lowbit_threadpool_t *pool, int64_t n,
                          lowbit_range_fn fn, void *ctx);
 int lowbit_threadpool_size(const lowbit_threadpool_t *pool);
-lowbit_status_t lowbit_threadpool_create(int num_threads,
-                                         lowbit_threadpool_t **out_pool);
-void lowbit_threadpool_destroy(lowbit_threadpool_t *pool);
-
-// CPU features of this machine (LOWBIT_CPU_* bits).
-uint32_t lowbit_cpu_detect(void);
 
 // CRC-32 (IEEE 802.3, reflected, init/xorout 0xFFFFFFFF).
 uint32_t lowbit_crc32(const void *data, size_t size);

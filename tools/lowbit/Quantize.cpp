@@ -10,6 +10,7 @@
 #include "lowbit/Interpreter/Interpreter.h"
 #include "lowbit/Quant/Calibration.h"
 #include "lowbit/Quant/Sensitivity.h"
+#include "lowbit/Target/X86/CostModel.h"
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
 #include "lowbit/Transforms/Passes.h"
 #include "lowbit/Transforms/QuantizeWeights.h"
@@ -24,6 +25,7 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
+#include <map>
 #include <cmath>
 
 using namespace mlir;
@@ -177,6 +179,12 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
                   "Mixed precision: total weight bytes, e.g. 20MB, 512KiB; "
                   "needs --calib")
       ->group("Quantization");
+  if (compile)
+    cmd->add_option("--budget-latency", args.budgetLatency,
+                    "Mixed precision: the summed time in ms of the layers' "
+                    "kernels, each timed in every candidate format on this "
+                    "machine (all cores); needs --calib")
+        ->group("Quantization");
   cmd->add_option("--budget", args.budget,
                   "Shorthand: 4.5bits or a size such as 20MB")
       ->group("Quantization");
@@ -249,10 +257,13 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   }
   if (args.budgetBits < 0)
     return usage("--budget-bits must be positive");
-  if (args.budgetLatency > 0)
-    return usage("--budget-latency is not available yet: lowbit has no "
-                 "measured latency table for this target");
-  bool budgeted = budgetBits > 0 || budgetBytes > 0;
+  double budgetLatency = args.budgetLatency;
+  if (budgetLatency < 0)
+    return usage("--budget-latency must be positive");
+  if (budgetLatency > 0 && native.empty())
+    return usage("--budget-latency needs a target's kernels to time: use it "
+                 "with lowbit compile");
+  bool budgeted = budgetBits > 0 || budgetBytes > 0 || budgetLatency > 0;
   if (budgeted && !args.weights.empty())
     return usage("--weights sets one format for every layer; a budget lets "
                  "lowbit choose per layer. Give one or the other");
@@ -443,6 +454,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     for (const LayerAnalysis &l : analysis->layers)
       byOp[l.op] = &l;
 
+  std::map<std::pair<Operation *, std::string>, double> latency;
   if (budgeted) {
     // lowbit.candidates per layer: the pinned one, or every --formats one.
     Builder b(func.getContext());
@@ -458,13 +470,28 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
                          : c < candidates.size();
         if (!allowed)
           continue;
-        list.push_back(b.getDictionaryAttr(
-            {b.getNamedAttr("format", b.getStringAttr(l.candidates[c].label())),
-             b.getNamedAttr("bits", b.getF64FloatAttr(l.bits[c])),
-             b.getNamedAttr("sensitivity",
-                            b.getF64FloatAttr(l.sensitivity[c]))}));
+        SmallVector<NamedAttribute> fields = {
+            b.getNamedAttr("format", b.getStringAttr(l.candidates[c].label())),
+            b.getNamedAttr("bits", b.getF64FloatAttr(l.bits[c])),
+            b.getNamedAttr("sensitivity", b.getF64FloatAttr(l.sensitivity[c]))};
+        if (budgetLatency > 0) {
+          FailureOr<double> ms =
+              measureX86LayerMs(l.op, l.candidates[c].format,
+                                l.candidates[c].groupSize, /*threads=*/0);
+          if (failed(ms)) {
+            llvm::errs() << "lowbit: error: cannot time layer '" << l.name
+                         << "' in " << l.candidates[c].label() << "\n";
+            return kUnsupported;
+          }
+          latency[{l.op, l.candidates[c].label()}] = *ms;
+          fields.push_back(b.getNamedAttr("latency", b.getF64FloatAttr(*ms)));
+        }
+        list.push_back(b.getDictionaryAttr(fields));
       }
       l.op->setAttr("lowbit.candidates", b.getArrayAttr(list));
+      if (budgetLatency > 0)
+        progress("timing kernels", &l - analysis->layers.data() + 1,
+                 analysis->layers.size());
     }
     // Say what is feasible in the user's own terms before solving.
     double minBits = 0, numWeights = 0;
@@ -500,8 +527,31 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
           std::ceil(minBits / 8), fixed);
       return kInvalid;
     }
+    if (budgetLatency > 0) {
+      double fastest = 0;
+      for (const LayerAnalysis &l : analysis->layers) {
+        double best = -1;
+        for (Attribute a : l.op->getAttrOfType<ArrayAttr>("lowbit.candidates")) {
+          double ms = cast<DictionaryAttr>(a)
+                          .getAs<FloatAttr>("latency")
+                          .getValueAsDouble();
+          best = best < 0 ? ms : std::min(best, ms);
+        }
+        fastest += best;
+      }
+      if (budgetLatency < fastest) {
+        llvm::errs() << llvm::format(
+            "lowbit: error: --budget-latency %g ms is infeasible: with "
+            "formats %s%s the layers' kernels take at least %.3f ms on this "
+            "machine\n",
+            budgetLatency, allowed.c_str(),
+            keeps.empty() ? "" : " and the --keep pins", fastest);
+        return kInvalid;
+      }
+    }
     AssignPrecisionPassOptions opts;
     opts.budgetBits = budgetBits;
+    opts.budgetLatency = budgetLatency;
     if (budgetBytes > 0)
       opts.budgetBytes = budgetBytes - fixed;
     auto t0 = std::chrono::steady_clock::now();
@@ -519,6 +569,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
       budget["bytes"] = budgetBytes;
       budget["fixed_bytes"] = fixed;
     }
+    if (budgetLatency > 0)
+      budget["latency_ms"] = budgetLatency;
     report["budget"] = budget;
   } else {
     for (Operation *op : layers)
@@ -633,7 +685,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     actParams[op] = {scale, zp};
   }
   // Totals and the layer table.
-  double totalBits = 0, totalWeights = 0, predicted = 0;
+  double totalBits = 0, totalWeights = 0, predicted = 0, totalMs = 0;
   json rows = json::array();
   for (auto [i, c] : llvm::enumerate(choices)) {
     double bits = c.candidate.format
@@ -676,6 +728,11 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     }
     if (measured[i])
       row["measured_error"] = *measured[i];
+    if (auto it = latency.find({c.op, c.candidate.label()});
+        it != latency.end()) {
+      row["latency_ms"] = it->second;
+      totalMs += it->second;
+    }
     if (auto it = actParams.find(c.op); it != actParams.end())
       row["activations"] = {{"format", "uint8"},
                             {"scale", it->second.first},
@@ -685,6 +742,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     rows.push_back(row);
   }
   report["layers"] = rows;
+  if (!latency.empty())
+    report["layer_latency_ms"] = totalMs;
   report["layer_weights"] = totalWeights;
   report["layer_weight_bytes"] = std::ceil(totalBits / 8);
   report["average_weight_bits"] = totalWeights > 0 ? totalBits / totalWeights : 0;

@@ -87,6 +87,15 @@ void lowbit_k_parallel_for(const lowbit_exec_t *exec, int64_t n,
 // Activation fused into a GEMM epilogue.
 enum { LOWBIT_ACT_NONE = 0, LOWBIT_ACT_RELU = 1 };
 
+// For tools that time kernels outside a session (the compiler's latency
+// cost model): CPU features of this machine (LOWBIT_CPU_* bits) and a
+// thread pool of |num_threads| workers (0 = one per core) for
+// lowbit_exec_t.pool.
+uint32_t lowbit_cpu_detect(void);
+lowbit_status_t lowbit_threadpool_create(int num_threads,
+                                         lowbit_threadpool_t **out_pool);
+void lowbit_threadpool_destroy(lowbit_threadpool_t *pool);
+
 // Weight-only quantized operand: codes in "s4-panel16" (bits = 4) or
 // "s8-panel16" (bits = 8), f32 scales laid out [ceil(N/16) panels]
 // [ceil(K/group) groups][16]; a weight with one scale per output channel
