@@ -208,6 +208,11 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
                   "feedback through the calibration Hessian, GPTQ; needs "
                   "--calib)")
       ->group("Quantization");
+  cmd->add_option("--scale-type", args.scaleType,
+                  "Weight scales stored as f32 (default) or f16 (half the "
+                  "scale bytes: int4 in groups of 32 is 4.5 bits per weight "
+                  "instead of 5)")
+      ->group("Quantization");
   cmd->add_option("--clip", args.clip,
                   "Weight scales: mse (search the clipping that minimizes "
                   "rounding error, default) or max")
@@ -271,6 +276,10 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     return usage("a budget needs calibration data: add --calib FILE.npz");
   if (args.clip != "mse" && args.clip != "max")
     return usage("--clip must be mse or max");
+  if (args.scaleType != "f32" && args.scaleType != "f16")
+    return usage("--scale-type must be f32 or f16, got '" + args.scaleType +
+                 "'");
+  bool f16 = args.scaleType == "f16";
   bool gptq = args.rounding == "gptq";
   if (!gptq && args.rounding != "nearest")
     return usage("--rounding must be nearest or gptq, got '" + args.rounding +
@@ -357,7 +366,9 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
                                 group ? Granularity::Group
                                       : Granularity::PerChannel,
                                 group ? 1 : 0, group ? c.groupSize : 0, true,
-                                b.getF32Type()));
+                                args.scaleType == "f16"
+                                    ? FloatType(b.getF16Type())
+                                    : FloatType(b.getF32Type())));
   };
 
   // Candidates.
@@ -402,6 +413,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   json report;
   report["model"] = modelPath;
   report["rounding"] = args.rounding;
+  report["scale_type"] = args.scaleType;
   report["mode"] = std::string(budgeted            ? "mixed precision (ILP)"
                                : candidates.empty() ? "float"
                                                     : "uniform " +
@@ -439,6 +451,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     opts.search = args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse;
     opts.probeBatches = args.probeBatches;
     opts.gptq = gptq;
+    opts.f16Scales = f16;
     opts.progress = [&](StringRef s, int64_t d, int64_t t) { progress(s, d, t); };
     auto t0 = std::chrono::steady_clock::now();
     FailureOr<SensitivityResult> r = analyzeSensitivity(func, batches, opts);
@@ -552,6 +565,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     AssignPrecisionPassOptions opts;
     opts.budgetBits = budgetBits;
     opts.budgetLatency = budgetLatency;
+    opts.scaleType = args.scaleType;
     if (budgetBytes > 0)
       opts.budgetBytes = budgetBytes - fixed;
     auto t0 = std::chrono::steady_clock::now();
@@ -613,7 +627,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
         if (l->candidates[k].label() == c.candidate.label()) {
           FailureOr<double> m = measureLayerLoss(
               func, *l, k, probe, analysis->reference,
-              args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse, gptq);
+              args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse, gptq,
+              f16);
           if (succeeded(m))
             measured[i] = *m;
         }
@@ -650,7 +665,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
       QuantizedMatrix q = quantizeMatrixGptq(
           *c.candidate.format, *w, c.rows, c.cols, c.candidate.groupSize,
           l->hessian,
-          args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse);
+          args.clip == "max" ? ScaleSearch::Max : ScaleSearch::Mse, f16);
       replaceWeightWithQWeight(c.op, *c.candidate.format, q);
     }
   QuantizeWeightsPassOptions qopts;
@@ -659,6 +674,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
                      : "none";
   qopts.groupSize = candidates.empty() ? 0 : candidates[0].groupSize;
   qopts.clip = args.clip;
+  qopts.scaleType = args.scaleType;
   if (failed(runPass(func, createQuantizeWeightsPass(qopts))))
     return kInvalid;
   outcome.quantized = !candidates.empty() || !keeps.empty();
@@ -690,7 +706,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   for (auto [i, c] : llvm::enumerate(choices)) {
     double bits = c.candidate.format
                       ? quantizedBits(*c.candidate.format, c.rows, c.cols,
-                                      c.candidate.groupSize)
+                                      c.candidate.groupSize, f16 ? 16 : 32)
                       : 32.0 * c.rows * c.cols;
     double n = double(c.rows) * c.cols;
     totalBits += bits;

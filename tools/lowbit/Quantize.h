@@ -41,6 +41,7 @@ struct QuantArgs {
   std::string activations;
   std::string observer = "mse";
   std::string rounding = "nearest";
+  std::string scaleType = "f32";
 };
 
 /// Adds the flags to `cmd`; `nativeFormats` lists what the target runs

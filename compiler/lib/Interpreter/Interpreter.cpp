@@ -429,7 +429,10 @@ executeOp(Operation &op, const KernelTable &kernels,
   results.clear();
   for (unsigned i = 0; i < op.getNumResults(); ++i) {
     Tensor t = i < ctx.outputs.size() ? ctx.outputs[i] : Tensor();
-    bool narrow = halfType && t.dtype() == DType::F32 &&
+    // Narrow back to the half type the op computes in, unless its result
+    // is declared f32 (a qweight with f16 scales dequantizes to f32).
+    Type declared = getElementTypeOrSelf(op.getResult(i).getType());
+    bool narrow = halfType && t.dtype() == DType::F32 && !declared.isF32() &&
                   !(node && (node.getOpType() == "Cast" ||
                              node.getOpType() == "CastLike"));
     results.push_back(narrow ? t.cast(*halfType) : t);

@@ -284,9 +284,10 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
       QuantizedMatrix q =
           options.gptq
               ? quantizeMatrixGptq(*c.format, s.weight, r.rows, r.cols,
-                                   c.groupSize, r.hessian, options.search)
+                                   c.groupSize, r.hessian, options.search,
+                                   options.f16Scales)
               : quantizeMatrix(*c.format, s.weight, r.rows, r.cols,
-                               c.groupSize, options.search);
+                               c.groupSize, options.search, options.f16Scales);
       std::vector<float> deq = dequantizeMatrix(*c.format, q);
       RowMatrix dw(r.rows, r.cols);
       for (int64_t i = 0; i < r.rows * r.cols; ++i)
@@ -296,7 +297,8 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
       double err = std::max(0.0, double(dwh.cwiseProduct(dw).sum()));
       r.outputError.push_back(err);
       r.sensitivity.push_back(r.gain * err);
-      r.bits.push_back(quantizedBits(*c.format, r.rows, r.cols, c.groupSize));
+      r.bits.push_back(quantizedBits(*c.format, r.rows, r.cols, c.groupSize,
+                                     options.f16Scales ? 16 : 32));
     }
   }
   progress("measuring formats", layers.size(), layers.size());
@@ -310,7 +312,8 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
 FailureOr<double> mlir::lowbit::measureLayerLoss(
     func::FuncOp func, const LayerAnalysis &layer, size_t candidate,
     ArrayRef<std::vector<Tensor>> batches,
-    ArrayRef<std::vector<Tensor>> reference, ScaleSearch search, bool gptq) {
+    ArrayRef<std::vector<Tensor>> reference, ScaleSearch search, bool gptq,
+    bool f16Scales) {
   const WeightCandidate &c = layer.candidates[candidate];
   if (!c.format)
     return 0.0;
@@ -320,9 +323,9 @@ FailureOr<double> mlir::lowbit::measureLayerLoss(
   QuantizedMatrix q =
       gptq && !layer.hessian.empty()
           ? quantizeMatrixGptq(*c.format, *w, layer.rows, layer.cols,
-                               c.groupSize, layer.hessian, search)
+                               c.groupSize, layer.hessian, search, f16Scales)
           : quantizeMatrix(*c.format, *w, layer.rows, layer.cols, c.groupSize,
-                           search);
+                           search, f16Scales);
   FailureOr<std::vector<std::vector<Tensor>>> outputs =
       runWithWeight(func, layer.op, dequantizeMatrix(*c.format, q), batches,
                     "measured_weight");

@@ -12,6 +12,8 @@
 #include "mlir/Dialect/Arith/IR/Arith.h"
 #include "mlir/IR/DialectResourceBlobManager.h"
 
+#include "llvm/ADT/APFloat.h"
+
 #include <Eigen/Cholesky>
 #include <Eigen/Dense>
 
@@ -56,6 +58,17 @@ static double chooseScale(QuantFormat f, llvm::ArrayRef<float> w,
   return best;
 }
 
+/// The f16 value nearest to `s` (ties to even), as a float.
+static float roundToHalf(float s) {
+  llvm::APFloat v(s);
+  bool lost;
+  v.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+            &lost);
+  v.convert(llvm::APFloat::IEEEsingle(), llvm::APFloat::rmNearestTiesToEven,
+            &lost);
+  return v.convertToFloat();
+}
+
 /// Shape, group layout and zeroed storage of a quantized [rows, cols].
 static QuantizedMatrix emptyMatrix(QuantFormat format, int64_t rows,
                                    int64_t cols, int64_t groupSize) {
@@ -73,8 +86,10 @@ QuantizedMatrix mlir::lowbit::quantizeMatrix(QuantFormat format,
                                              llvm::ArrayRef<float> w,
                                              int64_t rows, int64_t cols,
                                              int64_t groupSize,
-                                             ScaleSearch search) {
+                                             ScaleSearch search,
+                                             bool f16Scales) {
   QuantizedMatrix q = emptyMatrix(format, rows, cols, groupSize);
+  q.f16Scales = f16Scales;
   unsigned bits = getFormatInfo(format).bits;
   for (int64_t r = 0; r < rows; ++r)
     for (int64_t g = 0; g < q.groupsPerRow; ++g) {
@@ -83,6 +98,8 @@ QuantizedMatrix mlir::lowbit::quantizeMatrix(QuantFormat format,
       // The scale is stored as f32: round it first so that codes are chosen
       // for the scale the consumer will multiply by.
       float s = static_cast<float>(chooseScale(format, grp, search));
+      if (f16Scales)
+        s = roundToHalf(s);
       q.scales[r * q.groupsPerRow + g] = s;
       for (int64_t k = k0; k < k1; ++k)
         writePackedCode(q.codes.data(), r * cols + k, bits,
@@ -107,19 +124,21 @@ std::vector<float> mlir::lowbit::dequantizeMatrix(QuantFormat format,
 }
 
 double mlir::lowbit::quantizedBits(QuantFormat format, int64_t rows,
-                                   int64_t cols, int64_t groupSize) {
+                                   int64_t cols, int64_t groupSize,
+                                   unsigned scaleBits) {
   int64_t g = groupSize > 0 ? std::min(groupSize, cols) : cols;
   int64_t groups = cols ? (cols + g - 1) / g : 0;
   return double(rows) * cols * getFormatInfo(format).bits +
-         double(rows) * groups * 32.0;
+         double(rows) * groups * double(scaleBits);
 }
 
 QuantizedMatrix mlir::lowbit::quantizeMatrixGptq(
     QuantFormat format, llvm::ArrayRef<float> w, int64_t rows, int64_t cols,
     int64_t groupSize, llvm::ArrayRef<float> hessian, ScaleSearch search,
-    double damp) {
+    bool f16Scales, double damp) {
   using Matrix = Eigen::MatrixXd;
   QuantizedMatrix q = emptyMatrix(format, rows, cols, groupSize);
+  q.f16Scales = f16Scales;
   unsigned bits = getFormatInfo(format).bits;
   // Working copy, column-major access per column i: W(:, i).
   Matrix work(rows, cols);
@@ -160,8 +179,8 @@ QuantizedMatrix mlir::lowbit::quantizeMatrixGptq(
         for (int64_t r = 0; r < rows; ++r) {
           for (int64_t k = i; k < k1; ++k)
             grp[k - i] = float(k < b1 ? block(r, k - b0) : work(r, k));
-          q.scales[r * q.groupsPerRow + g] =
-              float(chooseScale(format, grp, search));
+          float sc = float(chooseScale(format, grp, search));
+          q.scales[r * q.groupsPerRow + g] = f16Scales ? roundToHalf(sc) : sc;
         }
       }
       double d = u(i, i);
@@ -198,15 +217,34 @@ mlir::Value mlir::lowbit::createQWeight(OpBuilder &b, Location loc,
           HeapAsmResourceBlob::allocateAndCopyInferAlign(
               llvm::ArrayRef<uint8_t>(q.codes)))));
   bool perChannel = q.groupsPerRow == 1;
-  auto scaleType =
+  RankedTensorType scaleType =
       perChannel ? RankedTensorType::get({n}, b.getF32Type())
                  : RankedTensorType::get({n, q.groupsPerRow}, b.getF32Type());
-  Value scales = makeF32Constant(b, loc, scaleType, q.scales, "qweight_scales");
+  Value scales;
+  if (q.f16Scales) {
+    scaleType = RankedTensorType::get(scaleType.getShape(), b.getF16Type());
+    std::vector<uint16_t> bits;
+    for (float s : q.scales) {
+      llvm::APFloat v(s);
+      bool lost;
+      v.convert(llvm::APFloat::IEEEhalf(), llvm::APFloat::rmNearestTiesToEven,
+                &lost);
+      bits.push_back(uint16_t(v.bitcastToAPInt().getZExtValue()));
+    }
+    scales = arith::ConstantOp::create(
+        b, loc,
+        cast<TypedAttr>(DenseResourceElementsAttr::get(
+            scaleType, "qweight_scales",
+            HeapAsmResourceBlob::allocateAndCopyInferAlign(
+                llvm::ArrayRef<uint16_t>(bits)))));
+  } else {
+    scales = makeF32Constant(b, loc, scaleType, q.scales, "qweight_scales");
+  }
   auto scheme = SchemeAttr::get(
       b.getContext(), format,
       perChannel ? Granularity::PerChannel : Granularity::Group,
       perChannel ? 0 : 1, perChannel ? 0 : q.groupSize, /*symmetric=*/true,
-      b.getF32Type());
+      q.f16Scales ? FloatType(b.getF16Type()) : FloatType(b.getF32Type()));
   return QWeightOp::create(b, loc, weightType, data, scales, Value(), scheme)
       .getResult();
 }

@@ -149,7 +149,10 @@ struct AssignPrecisionPass
                                   group ? Granularity::Group
                                         : Granularity::PerChannel,
                                   group ? 1 : 0, group ? c.groupSize : 0,
-                                  /*symmetric=*/true, b.getF32Type()));
+                                  /*symmetric=*/true,
+                                  scaleType == "f16"
+                                      ? FloatType(b.getF16Type())
+                                      : FloatType(b.getF32Type())));
     }
   }
 };

@@ -58,6 +58,12 @@ struct QuantizeWeightsPass
         return signalPassFailure();
       }
     }
+    if (scaleType != "f32" && scaleType != "f16") {
+      emitError(getOperation().getLoc())
+          << "lowbit-quantize-weights: scale-type must be f32 or f16, got '"
+          << scaleType << "'";
+      return signalPassFailure();
+    }
     if (clip != "mse" && clip != "max") {
       emitError(getOperation().getLoc())
           << "lowbit-quantize-weights: clip must be mse or max, got '" << clip
@@ -73,6 +79,7 @@ struct QuantizeWeightsPass
         return WalkResult::advance();
       QuantFormat f;
       int64_t g = groupSize;
+      bool f16 = scaleType == "f16";
       if (auto scheme = op->getAttrOfType<SchemeAttr>(kSchemeAttr)) {
         if (!isWeightFormat(scheme.getFormat()) || !scheme.getSymmetric() ||
             scheme.getGranularity() == Granularity::PerTensor) {
@@ -83,6 +90,7 @@ struct QuantizeWeightsPass
           return WalkResult::interrupt();
         }
         f = scheme.getFormat();
+        f16 = scheme.getScaleType().isF16();
         g = scheme.getGranularity() == Granularity::Group
                 ? scheme.getGroupSize()
                 : 0;
@@ -101,7 +109,8 @@ struct QuantizeWeightsPass
         g = 0;
       QuantizedMatrix q =
           quantizeMatrix(f, *w, n, k, g,
-                         clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max);
+                         clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max,
+                         f16);
       replaceWeightWithQWeight(op, f, q);
       return WalkResult::advance();
     });

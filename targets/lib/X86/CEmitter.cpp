@@ -434,9 +434,11 @@ LogicalResult Emitter::planWeights() {
                     : scheme.getFormat() == QuantFormat::Int8 ? 8
                                                               : 0;
     if (!bits || !scheme.getSymmetric() || !(perChannel || grouped) ||
-        !dataCst || !scaleCst || !scheme.getScaleType().isF32())
+        !dataCst || !scaleCst ||
+        !(scheme.getScaleType().isF32() || scheme.getScaleType().isF16()))
       return fail(op, "only symmetric int4 and int8 weights (per channel or "
-                      "grouped along K, f32 scales) run natively on x86; got " +
+                      "grouped along K, f32 or f16 scales) run natively on "
+                      "x86; got " +
                           stringifyQuantFormat(scheme.getFormat()).str());
     FailureOr<Tensor> data = tensorFromConstant(dataCst.getValue());
     FailureOr<Tensor> scales = tensorFromConstant(scaleCst.getValue());

@@ -74,6 +74,8 @@ struct SensitivityOptions {
   /// Predict (and keep H for) GPTQ error-feedback rounding instead of
   /// round to nearest.
   bool gptq = false;
+  /// Scales stored as f16 (bits and errors account for it).
+  bool f16Scales = false;
   /// Calibration batches used by the noise probes (the first ones).
   int64_t probeBatches = 1;
   /// Probe weight noise relative to the RMS of each weight row.
@@ -104,7 +106,7 @@ FailureOr<double> measureLayerLoss(func::FuncOp func,
                                    ArrayRef<std::vector<Tensor>> batches,
                                    ArrayRef<std::vector<Tensor>> reference,
                                    ScaleSearch search = ScaleSearch::Mse,
-                                   bool gptq = false);
+                                   bool gptq = false, bool f16Scales = false);
 
 /// The relative output distortion of `outputs` against `reference` (the
 /// loss above), summed over all outputs and batches.

@@ -35,13 +35,16 @@ struct QuantizedMatrix {
   int64_t groupsPerRow = 0;
   std::vector<uint8_t> codes;  ///< LSB-first packed, see writePackedCode
   std::vector<float> scales;   ///< [rows][groupsPerRow]
+  /// Scales are stored as f16 (each already rounded to an f16 value).
+  bool f16Scales = false;
 };
 
 /// Quantizes row-major `w` ([rows, cols]). `groupSize` <= 0 or >= cols
 /// means one scale per row.
 QuantizedMatrix quantizeMatrix(QuantFormat format, llvm::ArrayRef<float> w,
                                int64_t rows, int64_t cols, int64_t groupSize,
-                               ScaleSearch search = ScaleSearch::Mse);
+                               ScaleSearch search = ScaleSearch::Mse,
+                               bool f16Scales = false);
 
 /// Error-feedback rounding (GPTQ, Frantar et al. 2023): columns are
 /// rounded one at a time and each column's rounding error, weighted by the
@@ -56,13 +59,15 @@ QuantizedMatrix quantizeMatrixGptq(QuantFormat format, llvm::ArrayRef<float> w,
                                    int64_t groupSize,
                                    llvm::ArrayRef<float> hessian,
                                    ScaleSearch search = ScaleSearch::Mse,
+                                   bool f16Scales = false,
                                    double damp = 0.01);
 
 /// The values the codes stand for, row-major [rows, cols].
 std::vector<float> dequantizeMatrix(QuantFormat format,
                                     const QuantizedMatrix &q);
 
-/// Builds the lowbit.qweight (packed codes and f32 scales as constants) that
+/// Builds the lowbit.qweight (packed codes and f32 or f16 scales as
+/// constants) that
 /// stands for a weight of `weightType` quantized as `q` (rows = dim 0, cols
 /// = the rest): one scale per row becomes per_channel(axis = 0), several a
 /// group along axis 1 (rank-2 weights only).
@@ -70,10 +75,10 @@ mlir::Value createQWeight(mlir::OpBuilder &b, mlir::Location loc,
                           mlir::RankedTensorType weightType, QuantFormat format,
                           const QuantizedMatrix &q);
 
-/// Storage of a [rows, cols] weight in `format` with f32 scales, in bits
-/// (codes plus scales): what a package holds for it.
+/// Storage of a [rows, cols] weight in `format` with `scaleBits`-bit
+/// scales, in bits (codes plus scales): what a package holds for it.
 double quantizedBits(QuantFormat format, int64_t rows, int64_t cols,
-                     int64_t groupSize);
+                     int64_t groupSize, unsigned scaleBits = 32);
 
 } // namespace mlir::lowbit
 

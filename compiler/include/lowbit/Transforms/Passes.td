@@ -44,7 +44,9 @@ def AssignPrecisionPass : Pass<"lowbit-assign-precision", "func::FuncOp"> {
     Option<"budgetBytes", "budget-bytes", "double", /*default=*/"0",
            "Total bytes of the layers' weights and scales (0 = no limit)">,
     Option<"budgetLatency", "budget-latency", "double", /*default=*/"0",
-           "Sum of the candidates' latency in ms (0 = no limit)">
+           "Sum of the candidates' latency in ms (0 = no limit)">,
+    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"f32\"",
+           "Scale type of the chosen schemes: f32 or f16">
   ];
   let dependentDialects = ["::mlir::lowbit::LowbitDialect"];
 }
@@ -101,7 +103,10 @@ def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
     Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
            "Scale choice: mse (search) or max (max |w|)">,
     Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
-           "Leave weights with fewer elements in f32">
+           "Leave weights with fewer elements in f32">,
+    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"f32\"",
+           "Scale storage: f32 or f16 (a layer's lowbit.weight_scheme "
+           "says its own)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::lowbit::LowbitDialect"];
