@@ -45,6 +45,8 @@ typedef struct gemm_task_t {
 } gemm_task_t;
 
 /// Decodes rows [k0, k0 + kc) of quantized panel |p| into out[kc][16].
+/// Branch-free sign extension (shifts) so that each row vectorizes.
+LOWBIT_MULTIVERSION
 static void decode_panel(const lowbit_qweight_t *wq, int64_t k, int64_t p,
                          int64_t k0, int64_t kc, float *out) {
   int64_t groups = (k + wq->group - 1) / wq->group;
@@ -62,14 +64,16 @@ static void decode_panel(const lowbit_qweight_t *wq, int64_t k, int64_t p,
   for (int64_t kk = 0; kk < kc; ++kk) {
     const float *s = scales + ((k0 + kk) / wq->group) * LOWBIT_PANEL;
     const uint8_t *row = w + kk * (LOWBIT_PANEL / 2);
-    for (int j = 0; j < LOWBIT_PANEL; j += 2) {
-      int lo = row[j / 2] & 0xF, hi = row[j / 2] >> 4;
-      out[kk * LOWBIT_PANEL + j] = (float)(lo >= 8 ? lo - 16 : lo) * s[j];
-      out[kk * LOWBIT_PANEL + j + 1] =
-          (float)(hi >= 8 ? hi - 16 : hi) * s[j + 1];
+    int8_t v[LOWBIT_PANEL];
+    for (int j = 0; j < LOWBIT_PANEL / 2; ++j) {
+      v[2 * j] = (int8_t)(uint8_t)(row[j] << 4) >> 4;
+      v[2 * j + 1] = (int8_t)row[j] >> 4;
     }
+    for (int j = 0; j < LOWBIT_PANEL; ++j)
+      out[kk * LOWBIT_PANEL + j] = (float)v[j] * s[j];
   }
 }
+
 
 /// Packs rows [m0, m1) x [k0, k0 + kc) of A into MR-row tiles, k-major,
 /// zero-padding the last tile.

@@ -2,15 +2,8 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #include "../src/internal.h"
 
-// The row kernels are built for AVX-512, AVX2 and baseline x86-64; the
-// loader picks one per CPU (GCC function multiversioning), so expf and the
+// The row kernels use LOWBIT_MULTIVERSION (internal.h), so expf and the
 // reductions vectorize at the machine's width.
-#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
-#define LOWBIT_MULTIVERSION                                                    \
-  __attribute__((target_clones("avx512f", "avx2", "default")))
-#else
-#define LOWBIT_MULTIVERSION
-#endif
 
 #include <float.h>
 #include <math.h>

@@ -7,6 +7,16 @@
 
 #include <stdint.h>
 
+// Loops built for AVX-512, AVX2 and baseline x86-64; the loader picks one
+// per CPU (GCC function multiversioning), so plain C vectorizes at the
+// machine's width.
+#if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
+#define LOWBIT_MULTIVERSION                                                    \
+  __attribute__((target_clones("avx512f", "avx2", "default")))
+#else
+#define LOWBIT_MULTIVERSION
+#endif
+
 // Splits [0, n) into one contiguous chunk per thread and calls
 // fn(ctx, begin, end) for each, the calling thread taking the first chunk.
 // Returns when every chunk is done. |pool| may be NULL (runs inline).
