@@ -14,9 +14,13 @@
 // the f32 kernels'. A block is decoded once per M block (MC rows).
 #include "../src/internal.h"
 
+#include <stdlib.h>
 #include <string.h>
 
-enum { KC = 384, PACK_A_FLOATS = 32768 };
+// Quantized weights are decoded once per M block, so their M blocks are
+// four times taller (512 KB of packed A, still within L2) to spread that
+// cost; the buffer is then on the heap, not the stack.
+enum { KC = 384, PACK_A_FLOATS = 32768, PACK_A_FLOATS_WQ = 4 * 32768 };
 
 void lowbit_ukernel_ref(int64_t mr, int64_t kc, const float *a, int64_t lda,
                         const float *panel, float *acc) {
@@ -134,7 +138,11 @@ static void epilogue(const gemm_task_t *t, const float *acc, int64_t m0,
 
 static void gemm_range(void *ctx, int64_t begin, int64_t end) {
   const gemm_task_t *t = (const gemm_task_t *)ctx;
-  float packed_a[PACK_A_FLOATS] __attribute__((aligned(64)));
+  float packed_stack[PACK_A_FLOATS] __attribute__((aligned(64)));
+  float *packed_a = packed_stack;
+  // Without the heap buffer the block is used unpacked (still correct).
+  if (t->wq && t->pack_a)
+    packed_a = (float *)aligned_alloc(64, PACK_A_FLOATS_WQ * sizeof(float));
   float acc[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
   float acc2[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
   float decoded[2 * KC * LOWBIT_PANEL] __attribute__((aligned(64)));
@@ -149,7 +157,7 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
       int64_t kc = t->k - k0 < KC ? t->k - k0 : KC;
       int first = k0 == 0, last = k0 + kc >= t->k;
       // Packing pays off when the block serves many panels.
-      int packed = t->pack_a && p1 - p0 >= 8;
+      int packed = t->pack_a && p1 - p0 >= 8 && packed_a;
       if (packed)
         pack_a(t, m0, m1, k0, kc, packed_a);
       for (int64_t p = p0; p < p1; ++p) {
@@ -201,6 +209,8 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
           epilogue(t, acc, r, mr, p * LOWBIT_PANEL, 1, 1);
         }
   }
+  if (packed_a != packed_stack)
+    free(packed_a);
 }
 
 static void sgemm(const lowbit_exec_t *exec, int64_t m, int64_t n, int64_t k,
@@ -239,7 +249,8 @@ static void sgemm(const lowbit_exec_t *exec, int64_t m, int64_t n, int64_t k,
   t.act = act;
   // MC: about 128 KB of A per block, a multiple of MR.
   int64_t kk = k < KC ? (k > 0 ? k : 1) : KC;
-  t.mc = (32768 / kk) / t.mr * t.mr;
+  t.mc = ((wq && t.pack_a ? PACK_A_FLOATS_WQ : PACK_A_FLOATS) / kk) / t.mr *
+         t.mr;
   if (t.mc < t.mr)
     t.mc = t.mr;
   t.m_blocks = (m + t.mc - 1) / t.mc;
