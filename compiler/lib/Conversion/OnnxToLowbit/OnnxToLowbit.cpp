@@ -14,12 +14,14 @@
 #include "lowbit/Conversion/Passes.h"
 
 #include "lowbit/Conversion/QdqWeights.h"
+#include "lowbit/Quant/Formats.h"
 #include "lowbit/Quant/WeightQuantizer.h"
 
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -292,6 +294,89 @@ LogicalResult convertConstant(OnnxNodeOp op, PatternRewriter &rewriter) {
   return success();
 }
 
+/// The bytes of an 8-bit integer (signed or not) constant.
+std::optional<SmallVector<uint8_t>> readByteConstant(Value v) {
+  auto cst = v.getDefiningOp<arith::ConstantOp>();
+  auto type = cst ? dyn_cast<ShapedType>(cst.getType()) : nullptr;
+  if (!type || !type.getElementType().isInteger(8) || !type.hasStaticShape())
+    return std::nullopt;
+  if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
+    SmallVector<uint8_t> out;
+    for (APInt v : dense.getValues<APInt>())
+      out.push_back(uint8_t(v.getZExtValue()));
+    return out;
+  }
+  if (auto resource = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
+    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
+    if (!blob || int64_t(blob->getData().size()) != type.getNumElements())
+      return std::nullopt;
+    ArrayRef<char> d = blob->getData();
+    return SmallVector<uint8_t>(d.begin(), d.end());
+  }
+  return std::nullopt;
+}
+
+/// com.microsoft MatMulNBits with 4-bit B and the default zero point 8
+/// (ORT's symmetric mode) is exactly an int4 weight grouped by
+/// block_size along K: code v stands for (v - 8) * scale, and the int4
+/// two's-complement nibble of v - 8 is v ^ 8. It becomes lowbit.linear on
+/// a lowbit.qweight, so the compiled package keeps the 4-bit weights.
+struct ConvertMatMulNBits : OpRewritePattern<OnnxNodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OnnxNodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "MatMulNBits" ||
+        op.getDomain().value_or("") != "com.microsoft" ||
+        op.getNumResults() != 1 || op.getInputs().size() < 3)
+      return rewriter.notifyMatchFailure(op, "not a MatMulNBits");
+    int64_t k = intAttr(op, "K", 0), n = intAttr(op, "N", 0);
+    int64_t block = intAttr(op, "block_size", 0);
+    if (intAttr(op, "bits", 4) != 4 || k <= 0 || n <= 0 || block < 2 ||
+        block % 2)
+      return rewriter.notifyMatchFailure(op, "needs 4 bits, K, N, block");
+    for (unsigned i : {3u, 4u})
+      if (!isAbsent(op, i))
+        return rewriter.notifyMatchFailure(op, "zero points or g_idx");
+    Value a = op.getInputs()[0];
+    auto aType = f32Tensor(a);
+    if (!aType || aType.getRank() < 1 || aType.getShape().back() != k)
+      return rewriter.notifyMatchFailure(op, "A must be f32 [..., K]");
+    std::optional<SmallVector<uint8_t>> b = readByteConstant(op.getInputs()[1]);
+    std::optional<SmallVector<float>> scales =
+        readF32Constant(op.getInputs()[2]);
+    int64_t blocks = (k + block - 1) / block;
+    if (!b || !scales || int64_t(b->size()) != n * blocks * block / 2 ||
+        int64_t(scales->size()) != n * blocks)
+      return rewriter.notifyMatchFailure(op, "B and scales must be constants");
+    Value bias;
+    if (!isAbsent(op, 5)) {
+      bias = op.getInputs()[5];
+      auto bt = f32Tensor(bias, 1);
+      if (!bt || bt.getDimSize(0) != n)
+        return rewriter.notifyMatchFailure(op, "bias must be f32 [N]");
+    }
+    QuantizedMatrix q;
+    q.rows = n;
+    q.cols = k;
+    q.groupSize = std::min(block, k);
+    q.groupsPerRow = blocks;
+    q.codes.assign((n * k * 4 + 7) / 8, 0);
+    q.scales.assign(scales->begin(), scales->end());
+    for (int64_t r = 0; r < n; ++r)
+      for (int64_t c = 0; c < k; ++c) {
+        uint8_t byte = (*b)[(r * blocks + c / block) * (block / 2) +
+                            (c % block) / 2];
+        uint32_t v = (c % 2) ? byte >> 4 : byte & 0xF;
+        writePackedCode(q.codes.data(), r * k + c, 4, v ^ 8);
+      }
+    Value w = createQWeight(rewriter, op.getLoc(),
+                            RankedTensorType::get({n, k}, rewriter.getF32Type()),
+                            QuantFormat::Int4, q);
+    return replaceWithLinear(op, rewriter, a, w, bias);
+  }
+};
+
 const OnnxHandler kHandlers[] = {
     {"Gemm", 7, convertGemm},
     {"MatMul", 1, convertMatMul},
@@ -362,7 +447,8 @@ struct ConvertOnnxToLowbitPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<OnnxNodeConversion, FoldBiasIntoLinear>(&getContext());
+    patterns.add<OnnxNodeConversion, FoldBiasIntoLinear, ConvertMatMulNBits>(
+        &getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
