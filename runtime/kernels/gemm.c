@@ -64,6 +64,32 @@ static void decode_panel(const lowbit_qweight_t *wq, int64_t k, int64_t p,
     }
     return;
   }
+  if (wq->bits != 4) {
+    // Any other width (2..7 bits): 16 codes of |bits| bits per row, least
+    // significant bit first, read through a 64-bit window.
+    int bits = wq->bits, row_bytes = 2 * bits;
+    const uint8_t *w = wq->data + (p * k + k0) * row_bytes;
+    for (int64_t kk = 0; kk < kc; ++kk) {
+      const float *s = scales + ((k0 + kk) / wq->group) * LOWBIT_PANEL;
+      const uint8_t *row = w + kk * row_bytes;
+      uint64_t lo = 0, hi = 0; // row_bytes <= 14: two words
+      for (int b = 0; b < row_bytes && b < 8; ++b)
+        lo |= (uint64_t)row[b] << (8 * b);
+      for (int b = 8; b < row_bytes; ++b)
+        hi |= (uint64_t)row[b] << (8 * (b - 8));
+      for (int j = 0; j < LOWBIT_PANEL; ++j) {
+        int at = j * bits;
+        uint64_t v = at < 64 ? lo >> at : hi >> (at - 64);
+        if (at < 64 && at + bits > 64)
+          v |= hi << (64 - at);
+        int64_t c = (int64_t)(v & ((1u << bits) - 1));
+        if (c >= (1 << (bits - 1)))
+          c -= 1 << bits;
+        out[kk * LOWBIT_PANEL + j] = (float)c * s[j];
+      }
+    }
+    return;
+  }
   const uint8_t *w = wq->data + (p * k + k0) * (LOWBIT_PANEL / 2);
   for (int64_t kk = 0; kk < kc; ++kk) {
     const float *s = scales + ((k0 + kk) / wq->group) * LOWBIT_PANEL;

@@ -369,7 +369,9 @@ int runCompile(const CompileArgs &args) {
   lowbit_tool::QuantOutcome quant;
   if (func::FuncOp entry = findEntry(*module))
     if (int rc = lowbit_tool::applyQuantization(
-            entry, args.quant, args.model, {"int4", "int8", "f32"}, quant))
+            entry, args.quant, args.model,
+            {"int2", "int3", "int4", "int5", "int6", "int7", "int8", "f32"},
+            quant))
       return diags.errorCount() ? diags.exitCode() : rc;
   std::string name = args.name.empty() ? modelIdentifier(args.model) : args.name;
   FailureOr<X86Artifact> artifact = emitX86Model(*module, name);

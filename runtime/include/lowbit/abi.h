@@ -20,6 +20,9 @@
 //                  (column, group of G consecutive k)
 //   "s8-panel16"   a [N, K] int8 weight as ceil(N/16) panels, each K rows
 //                  of 16 bytes, with f32 scales as for "s4-panel16"
+//   "sB-panel16"   B = 2, 3, 5, 6, 7: each row of a panel holds 16 B-bit
+//                  two's-complement codes in 2 * B bytes, least
+//                  significant bit first (so s4 is the B = 4 case)
 #ifndef LOWBIT_ABI_H_
 #define LOWBIT_ABI_H_
 
@@ -96,9 +99,8 @@ lowbit_status_t lowbit_threadpool_create(int num_threads,
                                          lowbit_threadpool_t **out_pool);
 void lowbit_threadpool_destroy(lowbit_threadpool_t *pool);
 
-// Weight-only quantized operand: codes in "s4-panel16" (bits = 4) or
-// "s8-panel16" (bits = 8), f32 scales laid out [ceil(N/16) panels]
-// [ceil(K/group) groups][16]; a weight with one scale per output channel
+// Weight-only quantized operand: codes in "sB-panel16" (bits = B, 2..8),
+// f32 scales laid out [ceil(N/16) panels][ceil(K/group) groups][16]; a weight with one scale per output channel
 // has group = K.
 typedef struct lowbit_qweight_t {
   const uint8_t *data;

@@ -430,13 +430,13 @@ LogicalResult Emitter::planWeights() {
                    scheme.getAxis() == 1 && wt.getRank() == 2;
     auto dataCst = qw.getData().getDefiningOp<arith::ConstantOp>();
     auto scaleCst = qw.getScales().getDefiningOp<arith::ConstantOp>();
-    unsigned bits = scheme.getFormat() == QuantFormat::Int4   ? 4
-                    : scheme.getFormat() == QuantFormat::Int8 ? 8
-                                                              : 0;
+    // Signed integer formats int2..int8 decode natively ("sB-panel16").
+    FormatInfo fi = getFormatInfo(scheme.getFormat());
+    unsigned bits = fi.isInteger && fi.isSigned ? fi.bits : 0;
     if (!bits || !scheme.getSymmetric() || !(perChannel || grouped) ||
         !dataCst || !scaleCst ||
         !(scheme.getScaleType().isF32() || scheme.getScaleType().isF16()))
-      return fail(op, "only symmetric int4 and int8 weights (per channel or "
+      return fail(op, "only symmetric int2..int8 weights (per channel or "
                       "grouped along K, f32 or f16 scales) run natively on "
                       "x86; got " +
                           stringifyQuantFormat(scheme.getFormat()).str());
@@ -462,11 +462,7 @@ LogicalResult Emitter::planWeights() {
         int64_t j = r % kPanel;
         for (int64_t kk = 0; kk < k; ++kk) {
           uint32_t code = readPackedCode(bytes, row * k + kk, bits);
-          uint8_t *dst = &packed[(panel * k + kk) * rowBytes];
-          if (bits == 8)
-            dst[j] = static_cast<uint8_t>(code);
-          else
-            dst[j / 2] |= (j % 2) ? uint8_t(code << 4) : uint8_t(code);
+          writePackedCode(&packed[(panel * k + kk) * rowBytes], j, bits, code);
         }
         for (int64_t gi = 0; gi < groups; ++gi)
           sc[(panel * groups + gi) * kPanel + j] = static_cast<float>(
@@ -500,7 +496,7 @@ LogicalResult Emitter::planWeights() {
           QWeightInfo{8, k, int64_t(p4.size()), coff};
       continue;
     }
-    std::string layout = bits == 8 ? "s8-panel16" : "s4-panel16";
+    std::string layout = "s" + std::to_string(bits) + "-panel16";
     int64_t off = addWeight(nodeName(op), packed, layout);
     int64_t soff = addWeight(nodeName(op) + ".scales", sc, "f32");
     info[qw.getResult()].packedOffset = off;

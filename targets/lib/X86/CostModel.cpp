@@ -7,6 +7,7 @@
 #include "lowbit/Target/X86/CostModel.h"
 
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
+#include "lowbit/Quant/Formats.h"
 
 #include "lowbit/abi.h"
 
@@ -20,8 +21,10 @@ using namespace mlir;
 using namespace mlir::lowbit;
 
 bool mlir::lowbit::isX86WeightFormat(std::optional<QuantFormat> format) {
-  return !format || *format == QuantFormat::Int4 ||
-         *format == QuantFormat::Int8;
+  if (!format)
+    return true;
+  FormatInfo info = getFormatInfo(*format);
+  return info.isInteger && info.isSigned;
 }
 
 namespace {
@@ -47,7 +50,7 @@ FailureOr<double> mlir::lowbit::measureX86LayerMs(
   auto xt = dyn_cast<RankedTensorType>(layer->getOperand(0).getType());
   if (!wt || !xt || !wt.hasStaticShape() || !xt.hasStaticShape())
     return failure();
-  int bits = !format ? 32 : *format == QuantFormat::Int4 ? 4 : 8;
+  int bits = !format ? 32 : int(getFormatInfo(*format).bits);
   lowbit_threadpool_t *pool = nullptr;
   if (lowbit_threadpool_create(threads, &pool) != LOWBIT_OK)
     return failure();

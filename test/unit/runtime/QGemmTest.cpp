@@ -89,7 +89,7 @@ TEST(RuntimeQGemm, U8S8ExactOnEdgeShapes) {
 // entry point.
 TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
   std::mt19937 rng(4);
-  for (int bits : {4, 8})
+  for (int bits : {2, 3, 4, 5, 8})
     for (int64_t m : {1, 8, 13, 400}) // 400: several tall M blocks
       for (int64_t n : {5, 33, 64})
         for (int64_t k : {1, 70, 700})
@@ -102,7 +102,7 @@ TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
               x = d(rng);
             for (auto &x : bias)
               x = d(rng);
-            int lo = bits == 4 ? -8 : -128, span = 1 << bits;
+            int span = 1 << bits, lo = -span / 2;
             std::vector<int> w(n * k);
             for (auto &x : w)
               x = static_cast<int>(rng() % span) + lo;
@@ -112,17 +112,18 @@ TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
             std::vector<float> scales(panels * groups * 16, 0.0f);
             for (int64_t j = 0; j < n; ++j) {
               for (int64_t kk = 0; kk < k; ++kk) {
+                // LSB-first codes of |bits| bits, 16 per row.
                 uint8_t *row = &packed[((j / 16) * k + kk) * rowBytes];
-                if (bits == 8) {
-                  row[j % 16] = static_cast<uint8_t>(w[j * k + kk]);
-                } else {
-                  uint8_t nib = static_cast<uint8_t>(w[j * k + kk] & 0xF);
-                  row[(j % 16) / 2] |= (j % 2) ? nib << 4 : nib;
-                }
+                uint32_t code = uint32_t(w[j * k + kk]) & (span - 1);
+                for (int b = 0; b < bits; ++b)
+                  if (code >> b & 1) {
+                    int at = int(j % 16) * bits + b;
+                    row[at / 8] |= uint8_t(1u << (at % 8));
+                  }
               }
               for (int64_t g = 0; g < groups; ++g)
                 scales[(j / 16) * groups * 16 + g * 16 + j % 16] =
-                    0.05f * (1 + (j + g) % 4) / (bits == 8 ? 16 : 1);
+                    0.05f * (1 + (j + g) % 4) / float(span / 16 > 1 ? span / 16 : 1);
             }
             lowbit_qweight_t q = {packed.data(), scales.data(), group, bits};
             for (uint32_t cpu : isas())
