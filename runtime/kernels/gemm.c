@@ -199,21 +199,17 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
                          decoded + KC * LOWBIT_PANEL);
             next = decoded + KC * LOWBIT_PANEL;
           }
-          if (packed) {
-            const float *ap = packed_a;
-            for (int64_t r = m0; r < m1; r += t->mr, ap += kc * t->mr) {
-              int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
-              lowbit_ukernel2p_avx512(mr, kc, ap, panel, next, acc, acc2);
-              epilogue(t, acc, r, mr, p * LOWBIT_PANEL, first, last);
-              epilogue(t, acc2, r, mr, (p + 1) * LOWBIT_PANEL, first, last);
-            }
-            ++p;
-            continue;
-          }
+          // A packed k-major (its own kernel) or read in place with lda.
+          const float *ap = packed_a;
           for (int64_t r = m0; r < m1; r += t->mr) {
             int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
-            t->uk2(mr, kc, t->a + r * t->lda + k0, t->lda, panel, next, acc,
-                   acc2);
+            if (packed) {
+              lowbit_ukernel2p_avx512(mr, kc, ap, panel, next, acc, acc2);
+              ap += kc * t->mr;
+            } else {
+              t->uk2(mr, kc, t->a + r * t->lda + k0, t->lda, panel, next,
+                     acc, acc2);
+            }
             epilogue(t, acc, r, mr, p * LOWBIT_PANEL, first, last);
             epilogue(t, acc2, r, mr, (p + 1) * LOWBIT_PANEL, first, last);
           }

@@ -36,12 +36,6 @@ namespace lowbit_tool {
 namespace {
 enum { kOk = 0, kUsage = 1, kInvalid = 2, kUnsupported = 3 };
 
-std::string layerName(Operation *op) {
-  if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
-    return loc.getName().str();
-  return op->getName().getStringRef().str();
-}
-
 /// "10MB", "1.5MiB", "2048" (bytes) -> bytes; negative on error.
 double parseBytes(StringRef text) {
   text = text.trim();
@@ -344,14 +338,14 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     }
   });
   auto keepFor = [&](Operation *op) -> const Keep * {
-    std::string name = layerName(op);
+    std::string name = getNodeName(op);
     for (const Keep &k : keeps)
       if (k.matches(name))
         return &k;
     return nullptr;
   };
   for (const Keep &k : keeps)
-    if (llvm::none_of(layers, [&](Operation *op) { return k.matches(layerName(op)); }))
+    if (llvm::none_of(layers, [&](Operation *op) { return k.matches(getNodeName(op)); }))
       llvm::errs() << "lowbit: warning: --keep " << k.pattern
                    << " matches no layer\n";
   auto pin = [&](Operation *op, const WeightCandidate &c) {
@@ -711,7 +705,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     double n = double(c.rows) * c.cols;
     totalBits += bits;
     totalWeights += n;
-    json row = {{"name", layerName(c.op)},
+    json row = {{"name", getNodeName(c.op)},
                 {"op", c.op->getName().stripDialect().str()},
                 {"shape", {c.rows, c.cols}},
                 {"weights", n},

@@ -44,12 +44,6 @@ mlir::lowbit::parseWeightCandidate(StringRef text) {
   return c;
 }
 
-static std::string layerName(Operation *op) {
-  if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
-    return loc.getName().str();
-  return op->getName().getStringRef().str();
-}
-
 namespace {
 using RowMatrix =
     Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor>;
@@ -59,6 +53,7 @@ struct LayerState {
   std::vector<float> weight;
   Eigen::MatrixXd h; ///< sum of x x^T over `rowsSeen` rows
   int64_t rowsSeen = 0;
+  Eigen::MatrixXf hMean; ///< h / rowsSeen, once calibration is done
 };
 } // namespace
 
@@ -174,7 +169,7 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
       return;
     LayerState s;
     s.result.op = op;
-    s.result.name = layerName(op);
+    s.result.name = getNodeName(op);
     s.result.rows = wt.getDimSize(0);
     s.result.cols = wt.getNumElements() / wt.getDimSize(0);
     s.weight.assign(w->begin(), w->end());
@@ -221,6 +216,11 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
   }
   progress("calibrating", batches.size(), batches.size());
 
+  for (LayerState &s : layers) {
+    s.hMean = (s.h / double(std::max<int64_t>(1, s.rowsSeen))).cast<float>();
+    s.h.resize(0, 0);
+  }
+
   // 2. Noise probes: the loss curvature along each layer's output, for
   // errors shaped like quantization errors. The probe perturbs the weight
   // (not the output), so its output error has the same structure as a
@@ -246,8 +246,7 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
     std::vector<float> perturbed(s.weight);
     for (int64_t e = 0; e < r.rows * r.cols; ++e)
       perturbed[e] += dw.data()[e];
-    Eigen::MatrixXf h =
-        (s.h / double(std::max<int64_t>(1, s.rowsSeen))).cast<float>();
+    const Eigen::MatrixXf &h = s.hMean;
     double energy = double((dw * h).cwiseProduct(dw).sum());
 
     FailureOr<std::vector<std::vector<Tensor>>> noisy =
@@ -263,8 +262,7 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
   for (auto [l, s] : llvm::enumerate(layers)) {
     progress("measuring formats", l, layers.size());
     LayerAnalysis &r = s.result;
-    Eigen::MatrixXf h =
-        (s.h / double(std::max<int64_t>(1, s.rowsSeen))).cast<float>();
+    const Eigen::MatrixXf &h = s.hMean;
     Eigen::Map<const RowMatrix> w(s.weight.data(), r.rows, r.cols);
     if (options.gptq)
       r.hessian.assign(h.data(), h.data() + h.size()); // symmetric

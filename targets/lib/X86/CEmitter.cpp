@@ -61,12 +61,6 @@ constexpr int64_t kPanel = 16;
 
 int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
 
-std::string nodeName(Operation *op) {
-  if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
-    return loc.getName().str();
-  return op->getName().getStringRef().str();
-}
-
 StringRef opTypeOf(Operation *op) {
   if (auto node = dyn_cast<OnnxNodeOp>(op))
     return node.getOpType();
@@ -227,8 +221,16 @@ private:
   Value rootOf(Value v);
   LogicalResult fail(Operation *op, const Twine &why) {
     return op->emitError() << "unsupported by the x86 target: "
-                           << opTypeOf(op) << " at node '" << nodeName(op)
+                           << opTypeOf(op) << " at node '" << getNodeName(op)
                            << "': " << why;
+  }
+  /// The C expression for a layer's bias: NULL, or its constant's pointer.
+  FailureOr<std::string> biasPtr(Operation *op, Value bias) {
+    if (!bias)
+      return std::string("NULL");
+    if (info[bias].kind != Kind::Constant)
+      return fail(op, "the bias is not a constant");
+    return ptr(bias);
   }
   int addScratch(Operation *op, int64_t bytes) {
     buffers.push_back(Buffer{alignUp(bytes, 64), opIndex[op], opIndex[op], 0});
@@ -487,9 +489,9 @@ LogicalResult Emitter::planWeights() {
         }
         sw[r] = static_cast<float>(scales->getDouble(r));
       }
-      int64_t off = addWeight(nodeName(op), p4, "s8-panel16x4");
-      int64_t coff = addWeight(nodeName(op) + ".colsum", colsum, "i32");
-      int64_t soff = addWeight(nodeName(op) + ".scales", sw, "f32");
+      int64_t off = addWeight(getNodeName(op), p4, "s8-panel16x4");
+      int64_t coff = addWeight(getNodeName(op) + ".colsum", colsum, "i32");
+      int64_t soff = addWeight(getNodeName(op) + ".scales", sw, "f32");
       info[qw.getResult()].packedOffset = off;
       info[qw.getResult()].weightOffset = soff;
       qweights[qw.getResult()] =
@@ -497,8 +499,8 @@ LogicalResult Emitter::planWeights() {
       continue;
     }
     std::string layout = "s" + std::to_string(bits) + "-panel16";
-    int64_t off = addWeight(nodeName(op), packed, layout);
-    int64_t soff = addWeight(nodeName(op) + ".scales", sc, "f32");
+    int64_t off = addWeight(getNodeName(op), packed, layout);
+    int64_t soff = addWeight(getNodeName(op) + ".scales", sc, "f32");
     info[qw.getResult()].packedOffset = off;
     info[qw.getResult()].weightOffset = soff;
     qweights[qw.getResult()] =
@@ -527,7 +529,7 @@ LogicalResult Emitter::planWeights() {
     }
     if (!packed && !plain)
       continue;
-    std::string wname = nodeName(op);
+    std::string wname = getNodeName(op);
     if (plain) {
       info[v].weightOffset = appendBlob(weights, t->raw(), t->byteSize());
       weightTable.emplace_back(wname, info[v].weightOffset, t->byteSize(),
@@ -952,7 +954,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
   if (op->getNumResults() >= 1 && op->getResult(0).use_empty() &&
       info[op->getResult(0)].kind != Kind::Buffer)
     return success();
-  std::string where = nodeName(op);
+  std::string where = getNodeName(op);
   os << "  /* " << opTypeOf(op) << " " << where << " */\n";
   X86LayerReport report{where, opTypeOf(op).str(), 0, 0};
   if (op->getNumResults())
@@ -968,12 +970,10 @@ LogicalResult Emitter::emitOp(Operation *op) {
     int64_t m = linear.getInput().getType().getNumElements() / k;
     auto uq = cast<quant::UniformQuantizedType>(
         getElementTypeOrSelf(q.getOutput().getType()));
-    std::string bias = "NULL";
-    if (Value b = linear.getBias()) {
-      if (info[b].kind != Kind::Constant)
-        return fail(op, "the bias is not a constant");
-      bias = ptr(b);
-    }
+    FailureOr<std::string> biasOr = biasPtr(op, linear.getBias());
+    if (failed(biasOr))
+      return failure();
+    std::string bias = *biasOr;
     QWeightInfo qi = qweights.lookup(w);
     os << llvm::formatv(
         "  lowbit_k_qgemm_u8s8(ex, {0}, {1}, {2}, {3}, {4}, {5:e9}f, "
@@ -1012,12 +1012,10 @@ LogicalResult Emitter::emitOp(Operation *op) {
     auto wt = cast<RankedTensorType>(w.getType());
     int64_t k = wt.getDimSize(1), n = wt.getDimSize(0);
     int64_t m = linear.getInput().getType().getNumElements() / k;
-    std::string bias = "NULL";
-    if (Value b = linear.getBias()) {
-      if (info[b].kind != Kind::Constant)
-        return fail(op, "the bias is not a constant");
-      bias = ptr(b);
-    }
+    FailureOr<std::string> biasOr = biasPtr(op, linear.getBias());
+    if (failed(biasOr))
+      return failure();
+    std::string bias = *biasOr;
     QWeightInfo q = qweights.lookup(w);
     os << "  {\n    const lowbit_qweight_t q = " << qweightInit(w) << ";\n";
     os << llvm::formatv("    lowbit_k_sgemm_wq(ex, {0}, {1}, {2}, {3}, {2}, "
@@ -1039,12 +1037,10 @@ LogicalResult Emitter::emitOp(Operation *op) {
     auto wt = cast<RankedTensorType>(w.getType());
     int64_t k = wt.getDimSize(1), n = wt.getDimSize(0);
     int64_t m = xt.getNumElements() / k;
-    std::string bias = "NULL";
-    if (Value b = linear.getBias()) {
-      if (info[b].kind != Kind::Constant)
-        return fail(op, "the bias is not a constant");
-      bias = ptr(b);
-    }
+    FailureOr<std::string> biasOr = biasPtr(op, linear.getBias());
+    if (failed(biasOr))
+      return failure();
+    std::string bias = *biasOr;
     os << llvm::formatv("  lowbit_k_sgemm_packed(ex, {0}, {1}, {2}, {3}, {2}, "
                         "(const float *)(W + {4}), {5}, {6}, {1}, 1, {7});\n",
                         m, n, k, ptr(linear.getInput()), info[w].packedOffset,
@@ -1071,12 +1067,10 @@ LogicalResult Emitter::emitOp(Operation *op) {
         wt.getDimSize(0), yt.getDimSize(2), yt.getDimSize(3), wt.getDimSize(2),
         wt.getDimSize(3), s[0], s[1], p[0], p[1], dl[0], dl[1],
         conv.getGroups(), fusedAct.lookup(op));
-    std::string bias = "NULL";
-    if (Value b = conv.getBias()) {
-      if (info[b].kind != Kind::Constant)
-        return fail(op, "the bias is not a constant");
-      bias = ptr(b);
-    }
+    FailureOr<std::string> biasOr = biasPtr(op, conv.getBias());
+    if (failed(biasOr))
+      return failure();
+    std::string bias = *biasOr;
     os << "  {\n    static const lowbit_conv2d_params_t p = " << params
        << ";\n";
     if (quantized) {

@@ -21,7 +21,6 @@
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
-#include "mlir/IR/DialectResourceBlobManager.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -292,28 +291,6 @@ LogicalResult convertConstant(OnnxNodeOp op, PatternRewriter &rewriter) {
     return rewriter.notifyMatchFailure(op, "no tensor value of the result type");
   rewriter.replaceOpWithNewOp<arith::ConstantOp>(op, value);
   return success();
-}
-
-/// The bytes of an 8-bit integer (signed or not) constant.
-std::optional<SmallVector<uint8_t>> readByteConstant(Value v) {
-  auto cst = v.getDefiningOp<arith::ConstantOp>();
-  auto type = cst ? dyn_cast<ShapedType>(cst.getType()) : nullptr;
-  if (!type || !type.getElementType().isInteger(8) || !type.hasStaticShape())
-    return std::nullopt;
-  if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
-    SmallVector<uint8_t> out;
-    for (APInt v : dense.getValues<APInt>())
-      out.push_back(uint8_t(v.getZExtValue()));
-    return out;
-  }
-  if (auto resource = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
-    AsmResourceBlob *blob = resource.getRawHandle().getBlob();
-    if (!blob || int64_t(blob->getData().size()) != type.getNumElements())
-      return std::nullopt;
-    ArrayRef<char> d = blob->getData();
-    return SmallVector<uint8_t>(d.begin(), d.end());
-  }
-  return std::nullopt;
 }
 
 /// com.microsoft MatMulNBits with 4-bit B and the default zero point 8

@@ -30,14 +30,19 @@ std::optional<Int8Weight> mlir::lowbit::readQdqWeight(OnnxNodeOp user,
       dq.getDomain().value_or("") != "" || dq.getInputs().size() < 2 ||
       intAttrOf(dq, "block_size", 0) != 0)
     return std::nullopt;
+  // Signed int8 codes only: uint8 weights carry a zero point.
   auto wType = dyn_cast<RankedTensorType>(dq.getInputs()[0].getType());
-  std::optional<SmallVector<int8_t>> codes = readI8Constant(dq.getInputs()[0]);
+  if (!wType || !wType.getElementType().isSignlessInteger(8))
+    return std::nullopt;
+  std::optional<SmallVector<uint8_t>> codes =
+      readByteConstant(dq.getInputs()[0]);
   std::optional<SmallVector<float>> scales = readF32Constant(dq.getInputs()[1]);
-  if (!wType || !codes || !scales || wType.getRank() < 2)
+  if (!codes || !scales || wType.getRank() < 2)
     return std::nullopt;
   if (dq.getInputs().size() > 2 && !isa<NoneType>(dq.getInputs()[2].getType())) {
-    std::optional<SmallVector<int8_t>> zp = readI8Constant(dq.getInputs()[2]);
-    if (!zp || llvm::any_of(*zp, [](int8_t z) { return z != 0; }))
+    std::optional<SmallVector<uint8_t>> zp =
+        readByteConstant(dq.getInputs()[2]);
+    if (!zp || llvm::any_of(*zp, [](uint8_t z) { return z != 0; }))
       return std::nullopt; // affine: not a symmetric qweight
   }
   int64_t rank = wType.getRank();
@@ -79,9 +84,10 @@ std::optional<Int8Weight> mlir::lowbit::readQdqWeight(OnnxNodeOp user,
     int64_t k = wType.getDimSize(0);
     for (int64_t r = 0; r < k; ++r)
       for (int64_t c = 0; c < n; ++c)
-        w.codes[c * k + r] = (*codes)[r * n + c];
+        w.codes[c * k + r] = int8_t((*codes)[r * n + c]);
   } else {
-    w.codes.assign(codes->begin(), codes->end());
+    for (size_t i = 0; i < codes->size(); ++i)
+      w.codes[i] = int8_t((*codes)[i]);
   }
   for (int64_t r = 0; r < n; ++r)
     w.scales.push_back((*scales)[perTensor ? 0 : r] * alpha);

@@ -34,24 +34,23 @@ std::optional<SmallVector<float>> mlir::lowbit::readF32Constant(Value v) {
   return std::nullopt;
 }
 
-std::optional<SmallVector<int8_t>> mlir::lowbit::readI8Constant(Value v) {
+std::optional<SmallVector<uint8_t>> mlir::lowbit::readByteConstant(Value v) {
   auto cst = v.getDefiningOp<arith::ConstantOp>();
   auto type = cst ? dyn_cast<ShapedType>(cst.getType()) : nullptr;
-  if (!type || !type.getElementType().isSignlessInteger(8) ||
-      !type.hasStaticShape())
+  if (!type || !type.getElementType().isInteger(8) || !type.hasStaticShape())
     return std::nullopt;
   if (auto dense = dyn_cast<DenseElementsAttr>(cst.getValue())) {
-    auto values = dense.getValues<int8_t>();
-    return SmallVector<int8_t>(values.begin(), values.end());
+    SmallVector<uint8_t> out;
+    for (const APInt &x : dense.getValues<APInt>())
+      out.push_back(uint8_t(x.getZExtValue()));
+    return out;
   }
   if (auto resource = dyn_cast<DenseResourceElementsAttr>(cst.getValue())) {
     AsmResourceBlob *blob = resource.getRawHandle().getBlob();
     if (!blob || int64_t(blob->getData().size()) != type.getNumElements())
       return std::nullopt;
     ArrayRef<char> data = blob->getData();
-    return SmallVector<int8_t>(reinterpret_cast<const int8_t *>(data.data()),
-                               reinterpret_cast<const int8_t *>(data.data()) +
-                                   data.size());
+    return SmallVector<uint8_t>(data.begin(), data.end());
   }
   return std::nullopt;
 }

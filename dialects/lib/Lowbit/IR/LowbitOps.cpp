@@ -24,6 +24,12 @@ using namespace mlir::lowbit;
 #define GET_OP_CLASSES
 #include "lowbit/Dialect/Lowbit/LowbitOps.cpp.inc"
 
+std::string mlir::lowbit::getNodeName(Operation *op) {
+  if (auto loc = dyn_cast<NameLoc>(op->getLoc()))
+    return loc.getName().str();
+  return op->getName().getStringRef().str();
+}
+
 /// Formats a dimension for diagnostics ("?" for dynamic).
 static std::string dimStr(int64_t d) {
   return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);

@@ -26,8 +26,9 @@ namespace mlir::lowbit {
 /// nullopt when `v` is not such a constant.
 std::optional<SmallVector<float>> readF32Constant(Value v);
 
-/// Values of a signed 8-bit integer `arith.constant` defining `v`.
-std::optional<SmallVector<int8_t>> readI8Constant(Value v);
+/// The bytes of an 8-bit integer (signed or unsigned) `arith.constant`
+/// defining `v`, in element order.
+std::optional<SmallVector<uint8_t>> readByteConstant(Value v);
 
 /// Materializes `values` as an f32 `arith.constant` of `type`: inline when
 /// small (readable IR and tests), a dense resource named `name` otherwise.

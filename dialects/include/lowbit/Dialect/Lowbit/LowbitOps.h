@@ -21,4 +21,10 @@
 #define GET_OP_CLASSES
 #include "lowbit/Dialect/Lowbit/LowbitOps.h.inc"
 
+namespace mlir::lowbit {
+/// The ONNX node name `op` came from (the importer's NameLoc), or the op's
+/// name: what diagnostics, reports and weight tables call a layer.
+std::string getNodeName(Operation *op);
+} // namespace mlir::lowbit
+
 #endif // LOWBIT_DIALECT_LOWBIT_LOWBITOPS_H
