@@ -23,6 +23,7 @@ ONNX Runtime's MatMulNBits quantizer needs `pip install onnx-ir`; without
 it that row says so. The MiniLM half takes about 20 minutes on 2 cores.
 """
 import argparse
+import copy
 import os
 import sys
 import tempfile
@@ -57,7 +58,7 @@ class CalibReader:
         return self.batches.pop(0) if self.batches else None
 
 
-def ort_rows(model, ref, work):
+def ort_rows(model, ref, work, lb):
     """ONNX Runtime's quantizers on the same model and calibration data."""
     rows = []
     try:
@@ -88,21 +89,35 @@ def ort_rows(model, ref, work):
         except Exception as e:  # noqa: BLE001
             rows.append(("ORT quantize_dynamic: failed: %s" % str(e)[:60],
                          None, 0, float("nan")))
-        try:
-            import onnx
-            from onnxruntime.quantization.matmul_nbits_quantizer import \
-                MatMulNBitsQuantizer
-            q = MatMulNBitsQuantizer(onnx.load(model.path), block_size=32,
-                                     is_symmetric=True)
-            q.process()
-            out = os.path.join(work, "ort_nbits.onnx")
-            q.model.save_model_to_file(out)
-            y = ort_outputs(out, model)
-            rows.append(("ORT MatMulNBits W4A32 block 32", None,
-                         os.path.getsize(out), qc.score(model, y, ref)))
-        except Exception as e:  # noqa: BLE001
-            rows.append(("ORT MatMulNBits: failed: %s" % str(e)[:60], None, 0,
-                         float("nan")))
+        for sym in (True, False):
+            kind = "symmetric" if sym else "zero points"
+            try:
+                import logging
+
+                import onnx
+                from onnxruntime.quantization.matmul_nbits_quantizer import \
+                    MatMulNBitsQuantizer
+                logging.getLogger("onnxruntime.quantization").setLevel(
+                    logging.WARNING)
+                q = MatMulNBitsQuantizer(onnx.load(model.path), block_size=32,
+                                         is_symmetric=sym)
+                q.process()
+                out = os.path.join(work, "ort_nbits_%d.onnx" % sym)
+                q.model.save_model_to_file(out)
+                y = ort_outputs(out, model)
+                rows.append(("ORT MatMulNBits W4 block 32, %s" % kind, None,
+                             os.path.getsize(out), qc.score(model, y, ref)))
+                # The same ORT-quantized file compiled by lowbit.
+                m = copy.copy(model)
+                m.path = out
+                folder, _ = lb.compile(m, [])
+                yl = lb.run(folder, m)
+                rows.append(("  same file compiled by lowbit (max|d| %.1e)"
+                             % float(np.abs(yl - y).max()), None,
+                             lb.package_bytes(folder), qc.score(model, yl, ref)))
+            except Exception as e:  # noqa: BLE001
+                rows.append(("ORT MatMulNBits: failed: %s" % str(e)[:60], None,
+                             0, float("nan")))
     return rows
 
 
@@ -113,10 +128,10 @@ def lowbit_row(lb, model, label, flags, ref):
             qc.score(model, y, ref))
 
 
-ALL_KINDS = ("ort", "uniform", "w8a8", "gptq", "mixed", "equal")
+ALL_KINDS = ("ort", "uniform", "codebook", "w8a8", "gptq", "mixed", "equal")
 
 
-def table(model, lb, work, uniform, budgets, kinds=ALL_KINDS):
+def table(model, lb, work, uniform, budgets, kinds=ALL_KINDS, codebook=()):
     print("\n== %s ==" % model.name, flush=True)
     f32, _ = lb.compile(model, [])
     ref = lb.run(f32, model)
@@ -127,7 +142,7 @@ def table(model, lb, work, uniform, budgets, kinds=ALL_KINDS):
             ("float (ONNX Runtime)", None, os.path.getsize(model.path),
              qc.score(model, ort_ref, ref))]
     if "ort" in kinds:
-        rows += ort_rows(model, ref, work)
+        rows += ort_rows(model, ref, work, lb)
     uni = {}
     for fmt in uniform if ("uniform" in kinds or "equal" in kinds) else []:
         r = lowbit_row(lb, model, "lowbit uniform %s" % fmt,
@@ -136,6 +151,12 @@ def table(model, lb, work, uniform, budgets, kinds=ALL_KINDS):
                         else []), ref)
         uni[fmt] = r
         rows.append(r)
+    # NF4 and the minifloats: uniform rows only (table-decoded on x86).
+    for fmt in codebook if "codebook" in kinds else []:
+        rows.append(lowbit_row(lb, model, "lowbit uniform %s" % fmt,
+                               ["--weights", fmt.split("/")[0]] +
+                               (["--group-size", fmt.split("/g")[1]]
+                                if "/g" in fmt else []), ref))
     calib = ["--calib", model.calib]
     w8a8 = None
     if "w8a8" in kinds:
@@ -192,7 +213,9 @@ def main():
     failures = []
     d = None if args.no_digits else qc.digits_model(args.shared)
     if d:
-        rows, uni, mixed, equal, w8a8 = table(d, lb, work, ["int8", "int4"], [4.5])
+        rows, uni, mixed, equal, w8a8 = table(
+            d, lb, work, ["int8", "int4"], [4.5],
+            codebook=["nf4", "fp4_e2m1", "fp8_e4m3", "fp8_e5m2"])
         base = rows[0][3]
         if base - w8a8[3] > 0.5:
             failures.append("digits W8A8 %.2f vs float %.2f" % (w8a8[3], base))
@@ -208,7 +231,8 @@ def main():
     if m:
         rows, uni, mixed, equal, w8a8 = table(
             m, lb, work, ["int8", "int4", "int4/g128", "int4/g32"], [4.5],
-            args.minilm_rows.split(","))
+            args.minilm_rows.split(","),
+            codebook=["nf4", "nf4/g32", "fp4_e2m1/g32", "fp8_e4m3"])
         if w8a8 and w8a8[3] < 0.99:
             failures.append("MiniLM W8A8 cos %.4f < 0.99" % w8a8[3])
         if 4.5 in mixed and mixed[4.5][3] < 0.97:

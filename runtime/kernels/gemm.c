@@ -48,6 +48,49 @@ typedef struct gemm_task_t {
   const lowbit_qweight_t *wq; // quantized weights instead of |w|
 } gemm_task_t;
 
+/// Codebook formats (nf4, fp4, fp8): each unsigned code indexes |lut|.
+static void decode_panel_lut(const lowbit_qweight_t *wq, int64_t k, int64_t p,
+                             int64_t k0, int64_t kc, const float *scales,
+                             float *out) {
+  int bits = wq->bits, row_bytes = 2 * bits;
+  const float *lut = wq->lut;
+  const uint8_t *w = wq->data + (p * k + k0) * row_bytes;
+  int64_t groups = (k + wq->group - 1) / wq->group;
+  for (int64_t kk = 0; kk < kc; ++kk) {
+    int64_t g = (k0 + kk) / wq->group;
+    const float *s = scales + g * LOWBIT_PANEL;
+    const uint8_t *row = w + kk * row_bytes;
+    float *o = out + kk * LOWBIT_PANEL;
+    if (wq->zero_points) {
+      // Affine: (value - zero point) * scale, exact as in the interpreter.
+      const float *z = wq->zero_points + (p * groups + g) * LOWBIT_PANEL;
+      for (int j = 0; j < LOWBIT_PANEL; ++j) {
+        int at = j * bits;
+        uint32_t v = row[at / 8] | (at / 8 + 1 < row_bytes
+                                        ? (uint32_t)row[at / 8 + 1] << 8
+                                        : 0u);
+        o[j] = (lut[(v >> (at % 8)) & ((1u << bits) - 1)] - z[j]) * s[j];
+      }
+    } else if (bits == 8) {
+      for (int j = 0; j < LOWBIT_PANEL; ++j)
+        o[j] = lut[row[j]] * s[j];
+    } else if (bits == 4) {
+      for (int j = 0; j < LOWBIT_PANEL / 2; ++j) {
+        o[2 * j] = lut[row[j] & 15] * s[2 * j];
+        o[2 * j + 1] = lut[row[j] >> 4] * s[2 * j + 1];
+      }
+    } else {
+      for (int j = 0; j < LOWBIT_PANEL; ++j) {
+        int at = j * bits;
+        uint32_t v = row[at / 8] | (at / 8 + 1 < row_bytes
+                                        ? (uint32_t)row[at / 8 + 1] << 8
+                                        : 0u);
+        o[j] = lut[(v >> (at % 8)) & ((1u << bits) - 1)] * s[j];
+      }
+    }
+  }
+}
+
 /// Decodes rows [k0, k0 + kc) of quantized panel |p| into out[kc][16].
 /// Branch-free sign extension (shifts) so that each row vectorizes.
 LOWBIT_MULTIVERSION
@@ -55,6 +98,10 @@ static void decode_panel(const lowbit_qweight_t *wq, int64_t k, int64_t p,
                          int64_t k0, int64_t kc, float *out) {
   int64_t groups = (k + wq->group - 1) / wq->group;
   const float *scales = wq->scales + p * groups * LOWBIT_PANEL;
+  if (wq->lut) {
+    decode_panel_lut(wq, k, p, k0, kc, scales, out);
+    return;
+  }
   if (wq->bits == 8) {
     const int8_t *w = (const int8_t *)wq->data + (p * k + k0) * LOWBIT_PANEL;
     for (int64_t kk = 0; kk < kc; ++kk) {

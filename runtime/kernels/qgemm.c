@@ -98,6 +98,6 @@ void lowbit_k_sgemm_s4(const lowbit_exec_t *exec, int64_t m, int64_t n,
                        const uint8_t *w_packed, const float *scales,
                        int64_t group, const float *bias, float *c,
                        int64_t ldc) {
-  lowbit_qweight_t w = {w_packed, scales, group, 4};
+  lowbit_qweight_t w = {w_packed, scales, group, 4, NULL};
   lowbit_k_sgemm_wq(exec, m, n, k, a, lda, &w, bias, c, ldc, LOWBIT_ACT_NONE);
 }

@@ -146,7 +146,7 @@ LogicalResult runPass(func::FuncOp func, std::unique_ptr<Pass> pass) {
 } // namespace
 
 void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
-  std::string native = compile ? " (x86 runs int2..int8 and f32 natively)"
+  std::string native = compile ? " (x86 runs all of them natively)"
                                : " (simulated on the interpreter)";
   cmd->add_option("--weights", args.weights,
                   "Quantize every layer's weights to one format: int2..int8, "

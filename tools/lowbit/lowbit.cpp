@@ -370,7 +370,8 @@ int runCompile(const CompileArgs &args) {
   if (func::FuncOp entry = findEntry(*module))
     if (int rc = lowbit_tool::applyQuantization(
             entry, args.quant, args.model,
-            {"int2", "int3", "int4", "int5", "int6", "int7", "int8", "f32"},
+            {"int2", "int3", "int4", "int5", "int6", "int7", "int8", "nf4",
+             "fp4_e2m1", "fp8_e4m3", "fp8_e5m2", "f32"},
             quant))
       return diags.errorCount() ? diags.exitCode() : rc;
   std::string name = args.name.empty() ? modelIdentifier(args.model) : args.name;

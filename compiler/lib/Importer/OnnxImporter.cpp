@@ -14,6 +14,8 @@
 #include "lowbit/Importer/OnnxImporter.h"
 #include "lowbit/Importer/OnnxTensor.h"
 
+#include "ContribSchemas.h"
+
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -151,9 +153,11 @@ LogicalResult OnnxImporter::checkAndInferShapes(onnx::ModelProto &model) {
   if (!options.check)
     return success();
   // libonnx knows opsets up to its release; newer models skip its checker
-  // (our own conversion still validates every op it handles).
+  // (our own conversion still validates every op it handles). Contrib ops
+  // lowbit registers schemas for (ContribSchemas.h) keep models checked and
+  // typed; a model with any other contrib op skips the checker too.
+  bool known = contribOpsKnown(model);
   auto range = onnx::OpSchemaRegistry::DomainToVersionRange::Instance().Map();
-  bool known = true;
   for (const auto &imp : model.opset_import()) {
     std::string domain = imp.domain() == "ai.onnx" ? "" : imp.domain();
     auto it = range.find(domain);
@@ -165,7 +169,12 @@ LogicalResult OnnxImporter::checkAndInferShapes(onnx::ModelProto &model) {
   bool externalData = false;
   for (const auto &init : model.graph().initializer())
     externalData |= init.data_location() == onnx::TensorProto::EXTERNAL;
+  // An IR version newer than libonnx's fails its checker outright although
+  // the graph may only use what libonnx knows: shape inference still runs.
+  bool newerIr = model.ir_version() > onnx::IR_VERSION;
   auto check = [&] {
+    if (newerIr)
+      return;
     if (!externalData) {
       onnx::checker::check_model(model);
       return;

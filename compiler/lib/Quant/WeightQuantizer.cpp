@@ -114,11 +114,12 @@ std::vector<float> mlir::lowbit::dequantizeMatrix(QuantFormat format,
   std::vector<float> out(q.rows * q.cols);
   for (int64_t r = 0; r < q.rows; ++r)
     for (int64_t k = 0; k < q.cols; ++k) {
-      double s = q.scales[r * q.groupsPerRow + k / q.groupSize];
-      out[r * q.cols + k] = static_cast<float>(
-          decodeCode(format, readPackedCode(q.codes.data(), r * q.cols + k,
-                                            bits)) *
-          s);
+      int64_t g = r * q.groupsPerRow + k / q.groupSize;
+      double v = decodeCode(format, readPackedCode(q.codes.data(),
+                                                   r * q.cols + k, bits));
+      if (!q.zeroPoints.empty())
+        v -= q.zeroPoints[g];
+      out[r * q.cols + k] = static_cast<float>(v * double(q.scales[g]));
     }
   return out;
 }
@@ -240,11 +241,20 @@ mlir::Value mlir::lowbit::createQWeight(OpBuilder &b, Location loc,
   } else {
     scales = makeF32Constant(b, loc, scaleType, q.scales, "qweight_scales");
   }
+  Value zeroPoints;
+  if (!q.zeroPoints.empty()) {
+    auto zpType = RankedTensorType::get(scaleType.getShape(),
+                                        b.getIntegerType(32));
+    zeroPoints = arith::ConstantOp::create(
+        b, loc, DenseElementsAttr::get(zpType, llvm::ArrayRef(q.zeroPoints)));
+  }
   auto scheme = SchemeAttr::get(
       b.getContext(), format,
       perChannel ? Granularity::PerChannel : Granularity::Group,
-      perChannel ? 0 : 1, perChannel ? 0 : q.groupSize, /*symmetric=*/true,
+      perChannel ? 0 : 1, perChannel ? 0 : q.groupSize,
+      /*symmetric=*/q.zeroPoints.empty(),
       q.f16Scales ? FloatType(b.getF16Type()) : FloatType(b.getF32Type()));
-  return QWeightOp::create(b, loc, weightType, data, scales, Value(), scheme)
+  return QWeightOp::create(b, loc, weightType, data, scales, zeroPoints,
+                           scheme)
       .getResult();
 }

@@ -100,13 +100,20 @@ lowbit_status_t lowbit_threadpool_create(int num_threads,
 void lowbit_threadpool_destroy(lowbit_threadpool_t *pool);
 
 // Weight-only quantized operand: codes in "sB-panel16" (bits = B, 2..8),
-// f32 scales laid out [ceil(N/16) panels][ceil(K/group) groups][16]; a weight with one scale per output channel
-// has group = K.
+// f32 scales laid out [ceil(N/16) panels][ceil(K/group) groups][16]; a
+// weight with one scale per output channel has group = K. |lut| NULL: the
+// codes are two's complement integers; else code c (unsigned) stands for
+// lut[c] (2^B entries: the nf4 levels, fp4/fp8 values, or the integer
+// values of an affine format), times its scale. |zero_points| (affine
+// weights, with a |lut|; same layout as |scales|) makes it
+// (lut[c] - zero_point) * scale.
 typedef struct lowbit_qweight_t {
   const uint8_t *data;
   const float *scales;
   int64_t group;
   int32_t bits;
+  const float *lut;
+  const float *zero_points;
 } lowbit_qweight_t;
 
 // C[m, n] = act(sum_k A[m, k] * W[n, k] + bias[n]) with W in "f32-panel16"

@@ -33,7 +33,7 @@ extern "C" {
 // Bumped on any incompatible change to this file, to lowbit/abi.h or to
 // runtime/schema/lowbit_package.fbs. Code and packages record the version
 // they were compiled against; sessions refuse others.
-#define LOWBIT_RUNTIME_ABI_VERSION 1
+#define LOWBIT_RUNTIME_ABI_VERSION 2
 
 // 0 is success. New codes may be added: treat unknown values as errors.
 typedef enum lowbit_status_e {

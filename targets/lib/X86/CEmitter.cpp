@@ -125,6 +125,7 @@ QuantizeOp w8a8Input(Operation *op) {
   auto qw = linear.getWeight().getDefiningOp<QWeightOp>();
   if (!dq || !qw || !dq->hasOneUse() ||
       qw.getScheme().getFormat() != QuantFormat::Int8 ||
+      !qw.getScheme().getSymmetric() ||
       qw.getScheme().getGranularity() != Granularity::PerChannel)
     return {};
   auto q = dq.getInput().getDefiningOp<QuantizeOp>();
@@ -209,10 +210,19 @@ private:
   /// C initializer of the lowbit_qweight_t for a lowbit.qweight result.
   std::string qweightInit(Value w) {
     QWeightInfo q = qweights.lookup(w);
+    std::string lut =
+        q.lutOffset < 0
+            ? std::string("NULL")
+            : llvm::formatv("(const float *)(W + {0})", q.lutOffset).str();
+    std::string zp =
+        q.zeroPointOffset < 0
+            ? std::string("NULL")
+            : llvm::formatv("(const float *)(W + {0})", q.zeroPointOffset)
+                  .str();
     return llvm::formatv("{{(const uint8_t *)(W + {0}), (const float *)(W + "
-                         "{1}), {2}, {3}}",
+                         "{1}), {2}, {3}, {4}, {5}}",
                          info[w].packedOffset, info[w].weightOffset, q.group,
-                         q.bits)
+                         q.bits, lut, zp)
         .str();
   }
   std::string offsetExpr(ArrayRef<int64_t> shape, ArrayRef<int64_t> root,
@@ -250,8 +260,12 @@ private:
     int64_t group;
     int64_t bytes;
     int64_t colsumOffset; ///< >= 0: "s8-panel16x4" for the u8 x s8 kernel
+    int64_t lutOffset = -1; ///< >= 0: codebook of an nf4/fp4/fp8 weight
+    std::string format = "int8"; ///< for the layer report
+    int64_t zeroPointOffset = -1; ///< >= 0: affine weight's zero points
   };
   llvm::DenseMap<Value, QWeightInfo> qweights; // lowbit.qweight results
+  llvm::StringMap<int64_t> lutOffsets; // codebook format -> its table
   std::vector<Buffer> buffers;
   std::string weights; // the blob
   std::vector<std::tuple<std::string, int64_t, int64_t, std::string>>
@@ -432,16 +446,33 @@ LogicalResult Emitter::planWeights() {
                    scheme.getAxis() == 1 && wt.getRank() == 2;
     auto dataCst = qw.getData().getDefiningOp<arith::ConstantOp>();
     auto scaleCst = qw.getScales().getDefiningOp<arith::ConstantOp>();
-    // Signed integer formats int2..int8 decode natively ("sB-panel16").
+    // Signed integer formats int2..int8 decode natively ("sB-panel16");
+    // the codebook formats (nf4, fp4, fp8) through a table of their values.
+    // Affine integer weights (uintB with zero points, from MatMulNBits)
+    // decode through a table of their integer values minus the zero point.
     FormatInfo fi = getFormatInfo(scheme.getFormat());
-    unsigned bits = fi.isInteger && fi.isSigned ? fi.bits : 0;
-    if (!bits || !scheme.getSymmetric() || !(perChannel || grouped) ||
-        !dataCst || !scaleCst ||
+    bool affine = !scheme.getSymmetric();
+    bool codebook = !fi.isInteger || affine;
+    auto zpCst = affine ? qw.getZeroPoints().getDefiningOp<arith::ConstantOp>()
+                        : arith::ConstantOp();
+    unsigned bits = (fi.isInteger && (fi.isSigned || affine)) || !fi.isInteger
+                        ? fi.bits
+                        : 0;
+    if (!bits || (affine && (!fi.isInteger || !zpCst)) ||
+        !(perChannel || grouped) || !dataCst || !scaleCst ||
         !(scheme.getScaleType().isF32() || scheme.getScaleType().isF16()))
-      return fail(op, "only symmetric int2..int8 weights (per channel or "
-                      "grouped along K, f32 or f16 scales) run natively on "
-                      "x86; got " +
+      return fail(op, "only int2..int8 (symmetric, or affine with constant "
+                      "zero points), nf4, fp4_e2m1 and fp8 weights (per "
+                      "channel or grouped along K, f32 or f16 scales) run "
+                      "natively on x86; got " +
                           stringifyQuantFormat(scheme.getFormat()).str());
+    std::optional<Tensor> zp;
+    if (affine) {
+      FailureOr<Tensor> z = tensorFromConstant(zpCst.getValue());
+      if (failed(z))
+        return fail(op, "unreadable zero points");
+      zp = std::move(*z);
+    }
     FailureOr<Tensor> data = tensorFromConstant(dataCst.getValue());
     FailureOr<Tensor> scales = tensorFromConstant(scaleCst.getValue());
     if (failed(data) || failed(scales))
@@ -457,6 +488,7 @@ LogicalResult Emitter::planWeights() {
     int64_t rowBytes = kPanel * bits / 8;
     std::vector<uint8_t> packed(convGroups * panels * k * rowBytes, 0);
     std::vector<float> sc(convGroups * panels * groups * kPanel, 0.0f);
+    std::vector<float> zs(affine ? sc.size() : 0, 0.0f);
     const uint8_t *bytes = data->data<uint8_t>();
     for (int64_t cg = 0; cg < convGroups; ++cg)
       for (int64_t r = 0; r < rows; ++r) {
@@ -466,9 +498,13 @@ LogicalResult Emitter::planWeights() {
           uint32_t code = readPackedCode(bytes, row * k + kk, bits);
           writePackedCode(&packed[(panel * k + kk) * rowBytes], j, bits, code);
         }
-        for (int64_t gi = 0; gi < groups; ++gi)
+        for (int64_t gi = 0; gi < groups; ++gi) {
           sc[(panel * groups + gi) * kPanel + j] = static_cast<float>(
               scales->getDouble(row * groups + gi));
+          if (affine)
+            zs[(panel * groups + gi) * kPanel + j] =
+                static_cast<float>(zp->getDouble(row * groups + gi));
+        }
       }
     bool vnni = llvm::any_of(qw->getUsers(), [](Operation *u) {
       return static_cast<bool>(w8a8Input(u));
@@ -498,13 +534,30 @@ LogicalResult Emitter::planWeights() {
           QWeightInfo{8, k, int64_t(p4.size()), coff};
       continue;
     }
-    std::string layout = "s" + std::to_string(bits) + "-panel16";
+    std::string format = stringifyQuantFormat(scheme.getFormat()).str();
+    std::string layout =
+        (codebook ? format + "-" : "s" + std::to_string(bits) + "-") +
+        "panel16";
     int64_t off = addWeight(getNodeName(op), packed, layout);
     int64_t soff = addWeight(getNodeName(op) + ".scales", sc, "f32");
     info[qw.getResult()].packedOffset = off;
     info[qw.getResult()].weightOffset = soff;
-    qweights[qw.getResult()] =
-        QWeightInfo{bits, g, int64_t(packed.size()), -1};
+    QWeightInfo q{bits, g, int64_t(packed.size()), -1, -1, format};
+    if (affine)
+      q.zeroPointOffset =
+          addWeight(getNodeName(op) + ".zero_points", zs, "f32");
+    if (codebook) {
+      // One table per format, shared by its layers.
+      auto [it, added] = lutOffsets.try_emplace(format, -1);
+      if (added) {
+        std::vector<float> lut(size_t(1) << bits);
+        for (uint32_t c = 0; c < lut.size(); ++c)
+          lut[c] = static_cast<float>(decodeCode(scheme.getFormat(), c));
+        it->second = addWeight(format + ".values", lut, "f32");
+      }
+      q.lutOffset = it->second;
+    }
+    qweights[qw.getResult()] = q;
   }
   for (Operation *op : ops) {
     auto cst = dyn_cast<arith::ConstantOp>(op);
@@ -1022,7 +1075,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
                         "&q, {4}, {5}, {1}, {6});\n  }\n",
                         m, n, k, ptr(linear.getInput()), bias,
                         ptr(linear.getResult()), fusedAct.lookup(op));
-    report.kind = (llvm::Twine("linear int") + llvm::Twine(q.bits) +
+    report.kind = (llvm::Twine("linear ") + q.format +
                    (fusedAct.lookup(op) ? "+relu" : ""))
                       .str();
     report.weightBytes = q.bytes;
@@ -1080,7 +1133,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
                           "(float *)(A + {3}));\n  }\n",
                           ptr(conv.getInput()), bias, ptr(conv.getOutput()),
                           buffers[scratch.lookup(op)].offset);
-      report.kind = (llvm::Twine("conv2d int") + llvm::Twine(q.bits) +
+      report.kind = (llvm::Twine("conv2d ") + q.format +
                      (fusedAct.lookup(op) ? "+relu" : ""))
                         .str();
       report.weightBytes = q.bytes;
@@ -1657,7 +1710,8 @@ FailureOr<X86Artifact> Emitter::run() {
                                weights.size());
   std::vector<flatbuffers::Offset<::lowbit::pkg::QuantInfo>> quant;
   auto model = ::lowbit::pkg::CreateModel(
-      fbb, 1, fbb.CreateString(name), fbb.CreateVector(ins),
+      fbb, LOWBIT_RUNTIME_ABI_VERSION, fbb.CreateString(name),
+      fbb.CreateVector(ins),
       fbb.CreateVector(outs), arena, crc, fbb.CreateVector(table),
       fbb.CreateVector(quant), blob);
   fbb.Finish(model, ::lowbit::pkg::ModelIdentifier());

@@ -24,7 +24,7 @@ bool mlir::lowbit::isX86WeightFormat(std::optional<QuantFormat> format) {
   if (!format)
     return true;
   FormatInfo info = getFormatInfo(*format);
-  return info.isInteger && info.isSigned;
+  return !info.isInteger || info.isSigned; // codebook formats via a table
 }
 
 namespace {
@@ -67,11 +67,15 @@ FailureOr<double> mlir::lowbit::measureX86LayerMs(
   int64_t g = groupSize > 0 ? std::min(groupSize, k) : k;
   int64_t groups = (k + g - 1) / g;
   lowbit_qweight_t q = {};
+  // Codebook formats decode through a table (zeros: timing only).
+  const float *lut = format && !getFormatInfo(*format).isInteger
+                         ? buffer(size_t(4) << bits)->as<float>()
+                         : nullptr;
   Buffer *w = buffer(bits == 32 ? panels * k * LOWBIT_PANEL * 4
                                 : panels * k * LOWBIT_PANEL * bits / 8);
   if (bits != 32)
     q = {w->as<uint8_t>(), buffer(panels * groups * LOWBIT_PANEL * 4)->as<float>(),
-         g, bits};
+         g, bits, lut};
   if (auto linear = dyn_cast<LinearOp>(layer)) {
     int64_t m = xt.getNumElements() / k;
     float *a = buffer(m * k * 4)->as<float>(), *c = buffer(m * n * 4)->as<float>();
@@ -101,7 +105,7 @@ FailureOr<double> mlir::lowbit::measureX86LayerMs(
                           : gPanels * k * LOWBIT_PANEL * bits / 8);
     if (bits != 32)
       q = {w->as<uint8_t>(), buffer(gPanels * LOWBIT_PANEL * 4)->as<float>(),
-           k, bits};
+           k, bits, lut};
     float *x = buffer(xt.getNumElements() * 4)->as<float>();
     float *y = buffer(yt.getNumElements() * 4)->as<float>();
     float *scratch =

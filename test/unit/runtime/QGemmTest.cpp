@@ -83,8 +83,8 @@ TEST(RuntimeQGemm, U8S8ExactOnEdgeShapes) {
       }
 }
 
-// lowbit_k_sgemm_wq decodes int4 / int8 panels per K block for the f32
-// micro-kernels: K past one block (384), several panels (the two-panel
+// lowbit_k_sgemm_wq decodes intB (or codebook) panels per K block for the
+// f32 micro-kernels: K past one block (384), several panels (the two-panel
 // kernel), bias and ReLU in the epilogue; lowbit_k_sgemm_s4 is its int4
 // entry point.
 TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
@@ -125,12 +125,33 @@ TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
                 scales[(j / 16) * groups * 16 + g * 16 + j % 16] =
                     0.05f * (1 + (j + g) % 4) / float(span / 16 > 1 ? span / 16 : 1);
             }
-            lowbit_qweight_t q = {packed.data(), scales.data(), group, bits};
+            // Codebook formats (nf4, fp4, fp8) read the same unsigned codes
+            // through a table of 2^bits values.
+            std::vector<float> lut(span);
+            for (auto &x : lut)
+              x = d(rng) * 4;
+            // Affine weights: the table minus a zero point per scale.
+            std::vector<float> zeros(scales.size());
+            for (auto &x : zeros)
+              x = float(rng() % span);
+            for (int mode : {0, 1, 2}) // integer, table, table - zero point
             for (uint32_t cpu : isas())
               for (int act : {LOWBIT_ACT_NONE, LOWBIT_ACT_RELU}) {
+                const float *table = mode ? lut.data() : nullptr;
+                const float *zp = mode == 2 ? zeros.data() : nullptr;
+                lowbit_qweight_t q = {packed.data(), scales.data(), group,
+                                      bits, table, zp};
+                auto value = [&](int64_t i) {
+                  int64_t j = i / k, kk = i % k;
+                  double z = zp ? zp[(j / 16) * groups * 16 +
+                                     (kk / group) * 16 + j % 16]
+                                : 0.0;
+                  return table ? double(table[uint32_t(w[i]) & (span - 1)]) - z
+                               : double(w[i]);
+                };
                 std::vector<float> c(m * n);
                 lowbit_exec_t ex = {nullptr, nullptr, nullptr, cpu};
-                if (bits == 4 && act == LOWBIT_ACT_NONE)
+                if (bits == 4 && act == LOWBIT_ACT_NONE && !table)
                   lowbit_k_sgemm_s4(&ex, m, n, k, a.data(), k, packed.data(),
                                     scales.data(), group, bias.data(),
                                     c.data(), n);
@@ -141,13 +162,16 @@ TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
                   for (int64_t j = 0; j < n; ++j) {
                     double ref = bias[j];
                     for (int64_t kk = 0; kk < k; ++kk)
-                      ref += double(a[i * k + kk]) * w[j * k + kk] *
+                      ref += double(a[i * k + kk]) * value(j * k + kk) *
                              scales[(j / 16) * groups * 16 +
                                     (kk / group) * 16 + j % 16];
                     if (act == LOWBIT_ACT_RELU && ref < 0)
                       ref = 0;
-                    ASSERT_NEAR(c[i * n + j], ref, 2e-4 * (1 + std::sqrt(k)))
-                        << "bits=" << bits << " cpu=" << cpu << " m=" << m
+                    ASSERT_NEAR(c[i * n + j], ref,
+                                (table ? 1e-3 * (zp ? span : 1) : 2e-4) *
+                                    (1 + std::sqrt(k)))
+                        << "bits=" << bits << " mode=" << mode
+                        << " cpu=" << cpu << " m=" << m
                         << " n=" << n << " k=" << k << " g=" << group;
                   }
               }

@@ -37,6 +37,9 @@ struct QuantizedMatrix {
   std::vector<float> scales;   ///< [rows][groupsPerRow]
   /// Scales are stored as f16 (each already rounded to an f16 value).
   bool f16Scales = false;
+  /// Affine codes: code c stands for (c - zeroPoints[g]) * scales[g]
+  /// ([rows][groupsPerRow]); empty for symmetric formats.
+  std::vector<int32_t> zeroPoints;
 };
 
 /// Quantizes row-major `w` ([rows, cols]). `groupSize` <= 0 or >= cols

@@ -293,11 +293,14 @@ LogicalResult convertConstant(OnnxNodeOp op, PatternRewriter &rewriter) {
   return success();
 }
 
-/// com.microsoft MatMulNBits with 4-bit B and the default zero point 8
-/// (ORT's symmetric mode) is exactly an int4 weight grouped by
-/// block_size along K: code v stands for (v - 8) * scale, and the int4
-/// two's-complement nibble of v - 8 is v ^ 8. It becomes lowbit.linear on
-/// a lowbit.qweight, so the compiled package keeps the 4-bit weights.
+/// com.microsoft MatMulNBits (B of `bits` 2..8 bits, block-quantized along
+/// K) becomes lowbit.linear on a lowbit.qweight grouped by block_size, so
+/// the compiled package keeps the packed weights. Code v stands for
+/// (v - z) * scale. Without zero points (z = 2^(bits-1), ORT's symmetric
+/// mode) or when every zero point is that midpoint, the weight is the
+/// symmetric intB code v ^ 2^(bits-1) (two's complement of v - z); other
+/// integer zero points make an affine uintB weight. Float zero points and
+/// g_idx stay an onnx_node (the interpreter runs them).
 struct ConvertMatMulNBits : OpRewritePattern<OnnxNodeOp> {
   using OpRewritePattern::OpRewritePattern;
 
@@ -308,13 +311,12 @@ struct ConvertMatMulNBits : OpRewritePattern<OnnxNodeOp> {
         op.getNumResults() != 1 || op.getInputs().size() < 3)
       return rewriter.notifyMatchFailure(op, "not a MatMulNBits");
     int64_t k = intAttr(op, "K", 0), n = intAttr(op, "N", 0);
-    int64_t block = intAttr(op, "block_size", 0);
-    if (intAttr(op, "bits", 4) != 4 || k <= 0 || n <= 0 || block < 2 ||
-        block % 2)
-      return rewriter.notifyMatchFailure(op, "needs 4 bits, K, N, block");
-    for (unsigned i : {3u, 4u})
-      if (!isAbsent(op, i))
-        return rewriter.notifyMatchFailure(op, "zero points or g_idx");
+    int64_t block = intAttr(op, "block_size", 0), bits = intAttr(op, "bits", 4);
+    if (bits < 2 || bits > 8 || k <= 0 || n <= 0 || block < 2 ||
+        (block * bits) % 8)
+      return rewriter.notifyMatchFailure(op, "needs 2..8 bits, K, N, block");
+    if (!isAbsent(op, 4))
+      return rewriter.notifyMatchFailure(op, "g_idx");
     Value a = op.getInputs()[0];
     auto aType = f32Tensor(a);
     if (!aType || aType.getRank() < 1 || aType.getShape().back() != k)
@@ -322,10 +324,27 @@ struct ConvertMatMulNBits : OpRewritePattern<OnnxNodeOp> {
     std::optional<SmallVector<uint8_t>> b = readByteConstant(op.getInputs()[1]);
     std::optional<SmallVector<float>> scales =
         readF32Constant(op.getInputs()[2]);
-    int64_t blocks = (k + block - 1) / block;
-    if (!b || !scales || int64_t(b->size()) != n * blocks * block / 2 ||
+    int64_t blocks = (k + block - 1) / block, blob = block * bits / 8;
+    if (!b || !scales || int64_t(b->size()) != n * blocks * blob ||
         int64_t(scales->size()) != n * blocks)
       return rewriter.notifyMatchFailure(op, "B and scales must be constants");
+    uint32_t mid = 1u << (bits - 1), mask = (1u << bits) - 1;
+    std::vector<int32_t> zeroPoints;
+    if (!isAbsent(op, 3)) {
+      // Packed like B: ceil(blocks * bits / 8) bytes per row.
+      std::optional<SmallVector<uint8_t>> zp =
+          readByteConstant(op.getInputs()[3]);
+      int64_t rowBytes = (blocks * bits + 7) / 8;
+      if (!zp || int64_t(zp->size()) != n * rowBytes)
+        return rewriter.notifyMatchFailure(op, "zero points must be packed "
+                                               "uint8 constants");
+      for (int64_t r = 0; r < n; ++r)
+        for (int64_t g = 0; g < blocks; ++g)
+          zeroPoints.push_back(int32_t(
+              readPackedCode(zp->data() + r * rowBytes, g, bits)));
+      if (llvm::all_of(zeroPoints, [&](int32_t z) { return z == int32_t(mid); }))
+        zeroPoints.clear();
+    }
     Value bias;
     if (!isAbsent(op, 5)) {
       bias = op.getInputs()[5];
@@ -333,23 +352,26 @@ struct ConvertMatMulNBits : OpRewritePattern<OnnxNodeOp> {
       if (!bt || bt.getDimSize(0) != n)
         return rewriter.notifyMatchFailure(op, "bias must be f32 [N]");
     }
+    bool affine = !zeroPoints.empty();
     QuantizedMatrix q;
     q.rows = n;
     q.cols = k;
     q.groupSize = std::min(block, k);
     q.groupsPerRow = blocks;
-    q.codes.assign((n * k * 4 + 7) / 8, 0);
+    q.codes.assign((n * k * bits + 7) / 8, 0);
     q.scales.assign(scales->begin(), scales->end());
+    q.zeroPoints = std::move(zeroPoints);
     for (int64_t r = 0; r < n; ++r)
       for (int64_t c = 0; c < k; ++c) {
-        uint8_t byte = (*b)[(r * blocks + c / block) * (block / 2) +
-                            (c % block) / 2];
-        uint32_t v = (c % 2) ? byte >> 4 : byte & 0xF;
-        writePackedCode(q.codes.data(), r * k + c, 4, v ^ 8);
+        const uint8_t *src = b->data() + (r * blocks + c / block) * blob;
+        uint32_t v = readPackedCode(src, c % block, bits) & mask;
+        writePackedCode(q.codes.data(), r * k + c, bits, affine ? v : v ^ mid);
       }
+    auto format = symbolizeQuantFormat((affine ? "uint" : "int") +
+                                       std::to_string(bits));
     Value w = createQWeight(rewriter, op.getLoc(),
                             RankedTensorType::get({n, k}, rewriter.getF32Type()),
-                            QuantFormat::Int4, q);
+                            *format, q);
     return replaceWithLinear(op, rewriter, a, w, bias);
   }
 };

@@ -21,7 +21,8 @@
 
 namespace mlir::lowbit {
 
-/// Weight formats the x86 target runs natively (int2..int8, f32).
+/// Weight formats the x86 target runs natively (int2..int8, nf4, fp4_e2m1,
+/// fp8_e4m3, fp8_e5m2, f32).
 bool isX86WeightFormat(std::optional<QuantFormat> format);
 
 /// Median milliseconds of the x86 kernel for `layer` (lowbit.linear or
