@@ -240,8 +240,8 @@ def main():
         failures += ["MiniLM: mixed below uniform %s at equal size" % f
                      for f, u, r in equal if r[3] < u[3]]
     print("\nlowbit 'uniform' rows are weight-only (activations f32); the "
-          "W8A8 rows quantize the inputs of linear layers (convolutions keep "
-          "f32 activations).")
+          "W8A8 rows quantize the inputs of every linear and convolution "
+          "layer to u8.")
     for f in failures:
         print("FAIL: " + f)
     if not failures:

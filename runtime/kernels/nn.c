@@ -33,6 +33,9 @@ typedef struct im2col_t {
   const float *x; // first image of the chunk, group offset applied
   float *cols;    // [images * oh * ow, cg * kh * kw]
   int64_t cg;
+  const uint8_t *x8; // u8 activations instead (im2col_u8_range)
+  uint8_t *cols8;
+  uint8_t pad;
 } im2col_t;
 
 LOWBIT_MULTIVERSION
@@ -84,10 +87,38 @@ static void im2col_range(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
+/// im2col of u8 activations: padding reads the zero point |pad| (the code
+/// of 0.0), so the integer product sees exactly the float convolution's
+/// zero padding.
+static void im2col_u8_range(void *ctx, int64_t begin, int64_t end) {
+  const im2col_t *t = (const im2col_t *)ctx;
+  const lowbit_conv2d_params_t *p = t->p;
+  const uint8_t *x0 = (const uint8_t *)t->x8;
+  uint8_t pad = t->pad;
+  int64_t kg = t->cg * p->kh * p->kw, pixels = p->oh * p->ow;
+  for (int64_t row = begin; row < end; ++row) {
+    int64_t img = row / pixels, pix = row % pixels;
+    int64_t oy = pix / p->ow, ox = pix % p->ow;
+    uint8_t *dst = t->cols8 + row * kg;
+    const uint8_t *x = x0 + img * p->c * p->h * p->w;
+    for (int64_t ci = 0; ci < t->cg; ++ci)
+      for (int64_t ky = 0; ky < p->kh; ++ky) {
+        int64_t iy = oy * p->stride_h - p->pad_t + ky * p->dil_h;
+        for (int64_t kx = 0; kx < p->kw; ++kx) {
+          int64_t ix = ox * p->stride_w - p->pad_l + kx * p->dil_w;
+          *dst++ = (iy >= 0 && iy < p->h && ix >= 0 && ix < p->w)
+                       ? x[(ci * p->h + iy) * p->w + ix]
+                       : pad;
+        }
+      }
+  }
+}
+
 typedef struct scatter_t {
   const float *r; // [images * pixels, og]
   float *y;       // first image of the chunk, group channel offset applied
   int64_t pixels, og, o;
+  int relu; // the GEMM had no fused epilogue
 } scatter_t;
 
 /// [image, pixel, channel] -> NCHW.
@@ -97,8 +128,12 @@ static void scatter_range(void *ctx, int64_t begin, int64_t end) {
     for (int64_t oc = 0; oc < t->og; ++oc) {
       float *dst = t->y + (img * t->o + oc) * t->pixels;
       const float *src = t->r + img * t->pixels * t->og + oc;
-      for (int64_t pix = 0; pix < t->pixels; ++pix)
-        dst[pix] = src[pix * t->og];
+      if (t->relu)
+        for (int64_t pix = 0; pix < t->pixels; ++pix)
+          dst[pix] = src[pix * t->og] > 0.0f ? src[pix * t->og] : 0.0f;
+      else
+        for (int64_t pix = 0; pix < t->pixels; ++pix)
+          dst[pix] = src[pix * t->og];
     }
 }
 
@@ -118,7 +153,8 @@ static void conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
     int64_t images = p->n - b0 < chunk ? p->n - b0 : chunk;
     int64_t rows = images * pixels;
     for (int64_t g = 0; g < p->groups; ++g) {
-      im2col_t t = {p, x + (b0 * p->c + g * cg) * p->h * p->w, cols, cg};
+      im2col_t t = {p,  x + (b0 * p->c + g * cg) * p->h * p->w, cols, cg,
+                    NULL, NULL, 0};
       if (rows * kg > (1 << 16))
         lowbit_parallel_for(exec->pool, rows, im2col_range, &t);
       else
@@ -133,6 +169,8 @@ static void conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
         lowbit_qweight_t gw = *wq;
         gw.data += g * panels * kg * LOWBIT_PANEL * wq->bits / 8;
         gw.scales += g * panels * kgroups * LOWBIT_PANEL;
+        if (gw.zero_points)
+          gw.zero_points += g * panels * kgroups * LOWBIT_PANEL;
         lowbit_k_sgemm_wq(exec, rows, og, kg, cols, kg, &gw, gbias, result, og,
                           p->act);
       } else {
@@ -141,7 +179,7 @@ static void conv2d(const lowbit_exec_t *exec, const lowbit_conv2d_params_t *p,
                               1, p->act);
       }
       scatter_t s = {result, y + (b0 * p->o + g * og) * pixels, pixels, og,
-                     p->o};
+                     p->o, 0};
       if (rows * og > (1 << 16))
         lowbit_parallel_for(exec->pool, images, scatter_range, &s);
       else
@@ -161,6 +199,45 @@ void lowbit_k_conv2d_wq(const lowbit_exec_t *exec,
                         const lowbit_qweight_t *w, const float *bias, float *y,
                         float *scratch) {
   conv2d(exec, p, x, NULL, w, bias, y, scratch);
+}
+
+void lowbit_k_conv2d_u8s8(const lowbit_exec_t *exec,
+                          const lowbit_conv2d_params_t *p, const uint8_t *x,
+                          int32_t zp_x, float scale_x, const int8_t *w_packed,
+                          const int32_t *w_colsum, const float *scale_w,
+                          const float *bias, float *y, float *scratch) {
+  int64_t cg = p->c / p->groups, og = p->o / p->groups;
+  int64_t kg = cg * p->kh * p->kw, pixels = p->oh * p->ow;
+  int64_t panels = (og + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
+  int64_t k4 = (kg + 3) / 4;
+  int64_t chunk = images_per_chunk(p);
+  // The u8 patches use a quarter of the f32 patch area of the scratch.
+  uint8_t *cols = (uint8_t *)scratch;
+  float *result = scratch + chunk * pixels * kg;
+  for (int64_t b0 = 0; b0 < p->n; b0 += chunk) {
+    int64_t images = p->n - b0 < chunk ? p->n - b0 : chunk;
+    int64_t rows = images * pixels;
+    for (int64_t g = 0; g < p->groups; ++g) {
+      im2col_t t = {p,    NULL, NULL, cg, x + (b0 * p->c + g * cg) * p->h * p->w,
+                    cols, (uint8_t)zp_x};
+      if (rows * kg > (1 << 16))
+        lowbit_parallel_for(exec->pool, rows, im2col_u8_range, &t);
+      else
+        im2col_u8_range(&t, 0, rows);
+      // Group g's panels, column sums and scales follow the previous ones.
+      lowbit_k_qgemm_u8s8(exec, rows, og, kg, cols, zp_x, scale_x,
+                          w_packed + g * panels * k4 * 64,
+                          w_colsum + g * panels * LOWBIT_PANEL,
+                          scale_w + g * panels * LOWBIT_PANEL,
+                          bias ? bias + g * og : NULL, result, og);
+      scatter_t s = {result, y + (b0 * p->o + g * og) * pixels, pixels, og,
+                     p->o, p->act == LOWBIT_ACT_RELU};
+      if (rows * og > (1 << 16))
+        lowbit_parallel_for(exec->pool, images, scatter_range, &s);
+      else
+        scatter_range(&s, 0, images);
+    }
+  }
 }
 
 //===----------------------------------------------------------------------===//

@@ -213,9 +213,10 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
       ->group("Quantization");
   cmd->add_option("--activations", args.activations,
                   "int8: static u8 activations (scale and zero point from "
-                  "calibration) for every linear layer whose weight is int8 "
-                  "per channel (W8A8; x86 runs them on the VNNI int8 "
-                  "kernel); float (default): keep activations in f32. Needs "
+                  "calibration) for every linear and convolution layer "
+                  "whose weight is int8 per channel (W8A8; x86 runs them on "
+                  "the VNNI/AVX2 int8 kernels); float (default): keep "
+                  "activations in f32. Needs "
                   "--calib; implies --weights int8 when no format is given")
       ->group("Quantization");
   cmd->add_option("--observer", args.observer,
@@ -633,13 +634,9 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   // Activation ranges, on the float model.
   llvm::DenseMap<Operation *, ActivationRange> ranges;
   if (a8) {
-    std::vector<Operation *> linears;
-    for (Operation *op : layers)
-      if (isa<LinearOp>(op))
-        linears.push_back(op);
     progress("activation ranges", 0, 1);
     FailureOr<llvm::DenseMap<Operation *, ActivationRange>> r =
-        calibrateActivations(func, linears, batches, observer);
+        calibrateActivations(func, layers, batches, observer);
     if (failed(r))
       return kInvalid;
     ranges = std::move(*r);

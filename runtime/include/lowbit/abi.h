@@ -161,6 +161,18 @@ void lowbit_k_conv2d_wq(const lowbit_exec_t *exec,
                         const lowbit_qweight_t *w, const float *bias, float *y,
                         float *scratch);
 
+// The convolution with u8 activations (|zp_x|, |scale_x|: the input's
+// quantization) and int8 weights: per group, the [O/g, C/g * kh * kw]
+// matrix in "s8-panel16x4" (whole panels, groups stacked) with its column
+// sums and per-channel scales laid out the same way. Padding is the zero
+// point, so the result equals the float convolution of the dequantized
+// input. |scratch|: lowbit_k_conv2d_scratch(p) bytes.
+void lowbit_k_conv2d_u8s8(const lowbit_exec_t *exec,
+                          const lowbit_conv2d_params_t *p, const uint8_t *x,
+                          int32_t zp_x, float scale_x, const int8_t *w_packed,
+                          const int32_t *w_colsum, const float *scale_w,
+                          const float *bias, float *y, float *scratch);
+
 // Int8 GEMM: C[m, n] = scale_a * scale_w[n] * sum_k (A[m, k] - zp_a) *
 // W[n, k] + bias[n] (float out, row stride ldc) with u8 activations, s8
 // weights in "s8-panel16x4" and |w_colsum[n]| = sum_k W[n, k] precomputed

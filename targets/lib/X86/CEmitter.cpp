@@ -118,11 +118,10 @@ int64_t appendBlob(std::string &blob, const char *data, int64_t bytes) {
 }
 
 QuantizeOp w8a8Input(Operation *op) {
-  auto linear = dyn_cast<LinearOp>(op);
-  if (!linear)
+  if (!isa<LinearOp, Conv2DOp>(op))
     return {};
-  auto dq = linear.getInput().getDefiningOp<DequantizeOp>();
-  auto qw = linear.getWeight().getDefiningOp<QWeightOp>();
+  auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
+  auto qw = op->getOperand(1).getDefiningOp<QWeightOp>();
   if (!dq || !qw || !dq->hasOneUse() ||
       qw.getScheme().getFormat() != QuantFormat::Int8 ||
       !qw.getScheme().getSymmetric() ||
@@ -324,8 +323,10 @@ LogicalResult Emitter::classify() {
       continue;
     Value in = node.getInputs()[0];
     Operation *def = in.getDefiningOp();
+    // (The u8 x s8 GEMM has no ReLU epilogue; the u8 convolution applies
+    // it while scattering to NCHW.)
     if (def && isa<LinearOp, Conv2DOp>(def) && in.hasOneUse() &&
-        !w8a8Input(def)) {
+        !(isa<LinearOp>(def) && w8a8Input(def))) {
       fusedAct[def] = 1;
       info[node.getResult(0)] = ValueInfo{Kind::Alias, in};
     }
@@ -512,19 +513,23 @@ LogicalResult Emitter::planWeights() {
     if (vnni) {
       // "s8-panel16x4" for the u8 x s8 kernel, with column sums and one
       // f32 scale per output channel.
+      // A convolution's groups are stacked in whole panels.
       int64_t k4 = (k + 3) / 4;
-      std::vector<int8_t> p4(panels * k4 * 64, 0);
-      std::vector<int32_t> colsum(panels * kPanel, 0);
-      std::vector<float> sw(panels * kPanel, 0.0f);
-      for (int64_t r = 0; r < rows; ++r) {
-        for (int64_t kk = 0; kk < k; ++kk) {
-          int8_t v = static_cast<int8_t>(readPackedCode(bytes, r * k + kk, 8));
-          p4[(r / kPanel) * k4 * 64 + (kk / 4) * 64 + (r % kPanel) * 4 +
-             kk % 4] = v;
-          colsum[r] += v;
+      std::vector<int8_t> p4(convGroups * panels * k4 * 64, 0);
+      std::vector<int32_t> colsum(convGroups * panels * kPanel, 0);
+      std::vector<float> sw(convGroups * panels * kPanel, 0.0f);
+      for (int64_t cg = 0; cg < convGroups; ++cg)
+        for (int64_t r = 0; r < rows; ++r) {
+          int64_t row = cg * rows + r, col = cg * panels * kPanel + r;
+          for (int64_t kk = 0; kk < k; ++kk) {
+            int8_t v =
+                static_cast<int8_t>(readPackedCode(bytes, row * k + kk, 8));
+            p4[(cg * panels + r / kPanel) * k4 * 64 + (kk / 4) * 64 +
+               (r % kPanel) * 4 + kk % 4] = v;
+            colsum[col] += v;
+          }
+          sw[col] = static_cast<float>(scales->getDouble(row));
         }
-        sw[r] = static_cast<float>(scales->getDouble(r));
-      }
       int64_t off = addWeight(getNodeName(op), p4, "s8-panel16x4");
       int64_t coff = addWeight(getNodeName(op) + ".colsum", colsum, "i32");
       int64_t soff = addWeight(getNodeName(op) + ".scales", sw, "f32");
@@ -1015,7 +1020,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
       report.outputBytes =
           t.getNumElements() * cTypeOf(t.getElementType())->bytes;
 
-  if (QuantizeOp q = w8a8Input(op)) {
+  if (QuantizeOp q = w8a8Input(op); q && isa<LinearOp>(op)) {
     auto linear = cast<LinearOp>(op);
     Value w = linear.getWeight();
     auto wt = cast<RankedTensorType>(w.getType());
@@ -1126,7 +1131,20 @@ LogicalResult Emitter::emitOp(Operation *op) {
     std::string bias = *biasOr;
     os << "  {\n    static const lowbit_conv2d_params_t p = " << params
        << ";\n";
-    if (quantized) {
+    if (QuantizeOp q = w8a8Input(op)) {
+      auto uq = cast<quant::UniformQuantizedType>(
+          getElementTypeOrSelf(q.getOutput().getType()));
+      QWeightInfo qi = qweights.lookup(w);
+      os << llvm::formatv(
+          "    lowbit_k_conv2d_u8s8(ex, &p, {0}, {1}, {2:e9}f, (const int8_t "
+          "*)(W + {3}), (const int32_t *)(W + {4}), (const float *)(W + "
+          "{5}), {6}, {7}, (float *)(A + {8}));\n  }\n",
+          ptr(q.getOutput()), uq.getZeroPoint(), uq.getScale(),
+          info[w].packedOffset, qi.colsumOffset, info[w].weightOffset, bias,
+          ptr(conv.getOutput()), buffers[scratch.lookup(op)].offset);
+      report.kind = fusedAct.lookup(op) ? "conv2d w8a8+relu" : "conv2d w8a8";
+      report.weightBytes = qi.bytes;
+    } else if (quantized) {
       QWeightInfo q = qweights.lookup(w);
       os << "    const lowbit_qweight_t q = " << qweightInit(w) << ";\n";
       os << llvm::formatv("    lowbit_k_conv2d_wq(ex, &p, {0}, &q, {1}, {2}, "
