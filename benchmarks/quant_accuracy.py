@@ -128,7 +128,8 @@ def lowbit_row(lb, model, label, flags, ref):
             qc.score(model, y, ref))
 
 
-ALL_KINDS = ("ort", "uniform", "codebook", "w8a8", "gptq", "mixed", "equal")
+ALL_KINDS = ("ort", "uniform", "codebook", "w8a8", "gptq", "mixed", "equal",
+             "embeddings")
 
 
 def table(model, lb, work, uniform, budgets, kinds=ALL_KINDS, codebook=()):
@@ -179,6 +180,16 @@ def table(model, lb, work, uniform, budgets, kinds=ALL_KINDS, codebook=()):
                 lb, model, "lowbit mixed ILP, %.2f bits, GPTQ" % b,
                 calib + ["--budget-bits", "%g" % b, "--rounding", "gptq",
                          "--formats", ",".join(uniform) + ",f32"], ref))
+    # Whole-model size: embedding tables quantized too (transformers).
+    if "embeddings" in kinds and model.kind == "embedding":
+        rows.append(lowbit_row(lb, model, "lowbit W8A8 + int8 embeddings",
+                               calib + ["--activations", "int8",
+                                        "--embeddings", "int8"], ref))
+        rows.append(lowbit_row(
+            lb, model, "lowbit mixed 4.5 bits, GPTQ + int4/g32 embeddings",
+            calib + ["--budget-bits", "4.5", "--rounding", "gptq",
+                     "--formats", ",".join(uniform) + ",f32",
+                     "--embeddings", "int4/g32"], ref))
     # Equal size: the ILP given exactly the bits of each uniform choice.
     equal = []
     for fmt, u in uni.items() if "equal" in kinds else []:

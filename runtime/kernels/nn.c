@@ -426,3 +426,31 @@ lowbit_status_t lowbit_k_gather_rows(int64_t rows, int64_t row_bytes,
   }
   return LOWBIT_OK;
 }
+
+lowbit_status_t lowbit_k_gather_rows_q(int64_t rows, int64_t cols,
+                                       const lowbit_qweight_t *q, int64_t n,
+                                       const int64_t *index, float *y) {
+  int bits = q->bits;
+  int64_t row_bytes = (cols * bits + 7) / 8;
+  int64_t groups = (cols + q->group - 1) / q->group;
+  uint32_t mask = (1u << bits) - 1;
+  for (int64_t i = 0; i < n; ++i) {
+    int64_t r = index[i] < 0 ? index[i] + rows : index[i];
+    if (r < 0 || r >= rows)
+      return LOWBIT_INVALID_ARGUMENT;
+    const uint8_t *row = q->data + r * row_bytes;
+    const float *s = q->scales + r * groups;
+    const float *z = q->zero_points ? q->zero_points + r * groups : NULL;
+    float *dst = y + i * cols;
+    for (int64_t j = 0; j < cols; ++j) {
+      int64_t at = j * bits;
+      uint32_t v = row[at / 8];
+      if (at % 8 + bits > 8)
+        v |= (uint32_t)row[at / 8 + 1] << 8;
+      float value = q->lut[(v >> (at % 8)) & mask];
+      int64_t g = j / q->group;
+      dst[j] = (z ? value - z[g] : value) * s[g];
+    }
+  }
+  return LOWBIT_OK;
+}

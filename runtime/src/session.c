@@ -71,6 +71,8 @@ lowbit_status_t lowbit_session_create_ex(const lowbit_model_code_t *code,
     s->exec.arena = (uint8_t *)s->owned_arena;
   }
   uint32_t detected = lowbit_cpu_detect();
+  s->exec.error = s->error;
+  s->exec.error_size = sizeof(s->error);
   s->exec.cpu = opts.cpu_features ? (opts.cpu_features & (detected |
                                                           LOWBIT_CPU_REFERENCE))
                                   : detected;
@@ -121,10 +123,17 @@ lowbit_status_t lowbit_session_run(lowbit_session_t *session,
       return LOWBIT_INVALID_ARGUMENT;
     }
   lowbit_status_t st = session->code->run(&session->exec, inputs, outputs);
-  if (st != LOWBIT_OK)
+  if (st != LOWBIT_OK && !session->error[0])
     snprintf(session->error, sizeof(session->error), "%s",
              lowbit_status_string(st));
   return st;
+}
+
+lowbit_status_t lowbit_exec_fail(const lowbit_exec_t *exec,
+                                 lowbit_status_t status, const char *message) {
+  if (exec && exec->error && exec->error_size)
+    snprintf(exec->error, exec->error_size, "%s", message);
+  return status;
 }
 
 const char *lowbit_session_error(const lowbit_session_t *session) {

@@ -202,6 +202,13 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
                   "feedback through the calibration Hessian, GPTQ; needs "
                   "--calib)")
       ->group("Quantization");
+  cmd->add_option("--embeddings", args.embeddings,
+                  "Quantize embedding tables (the constant data of Gather "
+                  "along axis 0) to FMT[/gSIZE] (int2..int8, nf4, fp8_e4m3, "
+                  "fp8_e5m2, fp4_e2m1; one scale per row, or per SIZE "
+                  "elements of a row). Default f32. Counted in "
+                  "--budget-size; not part of the per-layer search")
+      ->group("Quantization");
   cmd->add_option("--scale-type", args.scaleType,
                   "Weight scales stored as f32 (default) or f16 (half the "
                   "scale bytes: int4 in groups of 32 is 4.5 bits per weight "
@@ -414,6 +421,49 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
                                                     : "uniform " +
                                                           candidates[0].label()) +
                    (a8 ? ", int8 activations" : "");
+  // Embedding tables first, so that the layer search measures the model as
+  // it will run and size budgets count the quantized tables.
+  json embeddings = json::array();
+  if (!args.embeddings.empty() && args.embeddings != "f32" &&
+      args.embeddings != "float") {
+    std::optional<WeightCandidate> c = parseWeightCandidate(args.embeddings);
+    if (!c || !c->format)
+      return usage("--embeddings '" + args.embeddings +
+                   "' is not a signed weight format (int2..int8, nf4, "
+                   "fp8_e4m3, fp8_e5m2, fp4_e2m1, optionally /gSIZE)");
+    if (!nativeOk(*c, native)) {
+      llvm::errs() << "lowbit: error: unsupported by the x86 target: "
+                   << "--embeddings " << args.embeddings
+                   << " (natively: " << nativeList(native) << ")\n";
+      return kUnsupported;
+    }
+    QuantizeEmbeddingsPassOptions eopts;
+    eopts.format = stringifyQuantFormat(*c->format).str();
+    eopts.groupSize = c->groupSize;
+    eopts.scaleType = args.scaleType;
+    if (failed(runPass(func, createQuantizeEmbeddingsPass(eopts))))
+      return kInvalid;
+    func.walk([&](QWeightOp qw) {
+      if (llvm::none_of(qw->getUsers(), [](Operation *u) {
+            auto n = dyn_cast<OnnxNodeOp>(u);
+            return n && n.getOpType() == "Gather";
+          }))
+        return;
+      auto t = qw.getOutput().getType();
+      double bytes = double(qw.getData().getType().getNumElements()) +
+                     double(qw.getScales().getType().getNumElements()) *
+                         (f16 ? 2 : 4);
+      embeddings.push_back({{"name", getNodeName(qw)},
+                            {"shape", {t.getDimSize(0), t.getDimSize(1)}},
+                            {"format", c->label()},
+                            {"bytes", bytes},
+                            {"float_bytes", 4.0 * t.getNumElements()}});
+    });
+    if (embeddings.empty())
+      llvm::errs() << "lowbit: warning: --embeddings: the model has no "
+                      "constant table read by a Gather along axis 0\n";
+  }
+  report["embeddings"] = embeddings;
   Progress progress;
   std::optional<SensitivityResult> analysis;
   std::vector<std::vector<Tensor>> batches;
@@ -668,7 +718,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   qopts.scaleType = args.scaleType;
   if (failed(runPass(func, createQuantizeWeightsPass(qopts))))
     return kInvalid;
-  outcome.quantized = !candidates.empty() || !keeps.empty();
+  outcome.quantized =
+      !candidates.empty() || !keeps.empty() || !embeddings.empty();
 
   // W8A8: u8 activations into layers with int8 per-channel weights.
   llvm::DenseMap<Operation *, std::pair<double, int64_t>> actParams;

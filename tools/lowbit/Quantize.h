@@ -42,6 +42,7 @@ struct QuantArgs {
   std::string observer = "mse";
   std::string rounding = "nearest";
   std::string scaleType = "f32";
+  std::string embeddings;
 };
 
 /// Adds the flags to `cmd`; `nativeFormats` lists what the target runs

@@ -41,29 +41,36 @@ void mlir::lowbit::replaceWeightWithQWeight(Operation *layer,
   layer->removeAttr(kSchemeAttr);
 }
 
+FailureOr<std::optional<QuantFormat>> mlir::lowbit::parseWeightFormatOptions(
+    Location loc, StringRef pass, StringRef format, StringRef scaleType,
+    bool allowNone) {
+  std::optional<QuantFormat> fmt;
+  if (!allowNone || (!format.empty() && format != "none")) {
+    fmt = symbolizeQuantFormat(format);
+    if (!fmt || !isWeightFormat(*fmt))
+      return emitError(loc) << pass << ": format '" << format
+                            << "' is not a signed weight format (int2..int8, "
+                               "nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1)";
+  }
+  if (scaleType != "f32" && scaleType != "f16")
+    return emitError(loc) << pass << ": scale-type must be f32 or f16, got '"
+                          << scaleType << "'";
+  return fmt;
+}
+
 namespace {
 struct QuantizeWeightsPass
     : lowbit::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
   using Base::Base;
 
   void runOnOperation() override {
-    std::optional<QuantFormat> fmt;
-    if (!format.empty() && format != "none") {
-      fmt = symbolizeQuantFormat(format);
-      if (!fmt || !isWeightFormat(*fmt)) {
-        emitError(getOperation().getLoc())
-            << "lowbit-quantize-weights: format '" << format
-            << "' is not a signed weight format (int2..int8, nf4, fp8_e4m3, "
-               "fp8_e5m2, fp4_e2m1)";
-        return signalPassFailure();
-      }
-    }
-    if (scaleType != "f32" && scaleType != "f16") {
-      emitError(getOperation().getLoc())
-          << "lowbit-quantize-weights: scale-type must be f32 or f16, got '"
-          << scaleType << "'";
+    FailureOr<std::optional<QuantFormat>> parsed =
+        parseWeightFormatOptions(getOperation().getLoc(),
+                                 "lowbit-quantize-weights", format, scaleType,
+                                 /*allowNone=*/true);
+    if (failed(parsed))
       return signalPassFailure();
-    }
+    std::optional<QuantFormat> fmt = *parsed;
     if (clip != "mse" && clip != "max") {
       emitError(getOperation().getLoc())
           << "lowbit-quantize-weights: clip must be mse or max, got '" << clip

@@ -53,7 +53,14 @@ typedef struct lowbit_exec_t {
   const uint8_t *weights;     // the package's weight blob (64-byte aligned)
   lowbit_threadpool_t *pool;  // NULL: run on the calling thread
   uint32_t cpu;               // LOWBIT_CPU_* bits in use
+  char *error;                // NULL, or where a failing run says why
+  size_t error_size;
 } lowbit_exec_t;
+
+// For generated code: records |message| as the run's error (when the
+// session gave a buffer) and returns |status|.
+lowbit_status_t lowbit_exec_fail(const lowbit_exec_t *exec,
+                                 lowbit_status_t status, const char *message);
 
 typedef struct lowbit_tensor_desc_t {
   const char *name;
@@ -228,6 +235,16 @@ void lowbit_k_layernorm(const lowbit_exec_t *exec, int64_t rows, int64_t len,
 lowbit_status_t lowbit_k_gather_rows(int64_t rows, int64_t row_bytes,
                                      const void *table, int64_t n,
                                      const int64_t *index, void *y);
+
+// Row gather from a quantized table [rows, cols] in "FORMAT-rows": row r's
+// codes (q->bits each, least significant bit first) fill
+// ceil(cols * bits / 8) bytes; scales (and zero points) are [rows][groups]
+// with q->group elements per group; q->lut gives every code's value, so
+// y[i, j] = (lut[code] - zero_point) * scale. Same index rules as
+// lowbit_k_gather_rows.
+lowbit_status_t lowbit_k_gather_rows_q(int64_t rows, int64_t cols,
+                                       const lowbit_qweight_t *q, int64_t n,
+                                       const int64_t *index, float *y);
 
 #ifdef __cplusplus
 } // extern "C"

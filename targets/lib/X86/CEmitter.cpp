@@ -233,6 +233,16 @@ private:
                            << opTypeOf(op) << " at node '" << getNodeName(op)
                            << "': " << why;
   }
+  /// The C expression a gather returns on a bad index: the status, with a
+  /// message naming the node.
+  std::string indexError(Operation *op, int64_t rows) {
+    std::string msg;
+    llvm::raw_string_ostream m(msg);
+    m << "node '";
+    m.write_escaped(getNodeName(op));
+    m << "' (Gather): an index is outside [-" << rows << ", " << rows << ")";
+    return "lowbit_exec_fail(ex, LOWBIT_INVALID_ARGUMENT, \"" + msg + "\")";
+  }
   /// The C expression for a layer's bias: NULL, or its constant's pointer.
   FailureOr<std::string> biasPtr(Operation *op, Value bias) {
     if (!bias)
@@ -478,6 +488,50 @@ LogicalResult Emitter::planWeights() {
     FailureOr<Tensor> scales = tensorFromConstant(scaleCst.getValue());
     if (failed(data) || failed(scales))
       return fail(op, "unreadable packed weight");
+    std::string format = stringifyQuantFormat(scheme.getFormat()).str();
+    // One table of code values per format, shared by its weights.
+    auto valueTable = [&]() {
+      auto [it, added] = lutOffsets.try_emplace(format, -1);
+      if (added) {
+        std::vector<float> lut(size_t(1) << bits);
+        for (uint32_t c = 0; c < lut.size(); ++c)
+          lut[c] = static_cast<float>(decodeCode(scheme.getFormat(), c));
+        it->second = addWeight(format + ".values", lut, "f32");
+      }
+      return it->second;
+    };
+    if (llvm::all_of(qw->getUsers(), [](Operation *u) {
+          auto n = dyn_cast<OnnxNodeOp>(u);
+          return n && n.getOpType() == "Gather";
+        })) {
+      // An embedding table: whole rows, byte-aligned ("FORMAT-rows"), so a
+      // gather decodes only the rows it reads.
+      int64_t rows = wt.getDimSize(0), cols = wt.getDimSize(1);
+      int64_t g = grouped ? scheme.getGroupSize() : cols;
+      int64_t groups = (cols + g - 1) / g, rowBytes = (cols * bits + 7) / 8;
+      std::vector<uint8_t> packed(rows * rowBytes, 0);
+      std::vector<float> sc(rows * groups), zs(affine ? rows * groups : 0);
+      const uint8_t *bytes = data->data<uint8_t>();
+      for (int64_t r = 0; r < rows; ++r)
+        for (int64_t c = 0; c < cols; ++c)
+          writePackedCode(&packed[r * rowBytes], c, bits,
+                          readPackedCode(bytes, r * cols + c, bits));
+      for (int64_t i = 0; i < rows * groups; ++i) {
+        sc[i] = static_cast<float>(scales->getDouble(i));
+        if (affine)
+          zs[i] = static_cast<float>(zp->getDouble(i));
+      }
+      info[qw.getResult()].packedOffset =
+          addWeight(getNodeName(op), packed, format + "-rows");
+      info[qw.getResult()].weightOffset =
+          addWeight(getNodeName(op) + ".scales", sc, "f32");
+      QWeightInfo q{bits, g, int64_t(packed.size()), -1, valueTable(), format};
+      if (affine)
+        q.zeroPointOffset =
+            addWeight(getNodeName(op) + ".zero_points", zs, "f32");
+      qweights[qw.getResult()] = q;
+      continue;
+    }
     int64_t convGroups = 1;
     for (Operation *u : qw->getUsers())
       if (auto conv = dyn_cast<Conv2DOp>(u))
@@ -539,7 +593,6 @@ LogicalResult Emitter::planWeights() {
           QWeightInfo{8, k, int64_t(p4.size()), coff};
       continue;
     }
-    std::string format = stringifyQuantFormat(scheme.getFormat()).str();
     std::string layout =
         (codebook ? format + "-" : "s" + std::to_string(bits) + "-") +
         "panel16";
@@ -551,17 +604,8 @@ LogicalResult Emitter::planWeights() {
     if (affine)
       q.zeroPointOffset =
           addWeight(getNodeName(op) + ".zero_points", zs, "f32");
-    if (codebook) {
-      // One table per format, shared by its layers.
-      auto [it, added] = lutOffsets.try_emplace(format, -1);
-      if (added) {
-        std::vector<float> lut(size_t(1) << bits);
-        for (uint32_t c = 0; c < lut.size(); ++c)
-          lut[c] = static_cast<float>(decodeCode(scheme.getFormat(), c));
-        it->second = addWeight(format + ".values", lut, "f32");
-      }
-      q.lutOffset = it->second;
-    }
+    if (codebook)
+      q.lutOffset = valueTable();
     qweights[qw.getResult()] = q;
   }
   for (Operation *op : ops) {
@@ -978,10 +1022,7 @@ LogicalResult Emitter::emitElementwise(Operation *op) {
 }
 
 int64_t intAttr(OnnxNodeOp op, StringRef n, int64_t d) {
-  if (auto attrs = op.getAttrsAttr())
-    if (auto a = dyn_cast_or_null<IntegerAttr>(attrs.get(n)))
-      return a.getInt();
-  return d;
+  return getIntAttr(op, n, d);
 }
 SmallVector<int64_t> intsAttr(OnnxNodeOp op, StringRef n) {
   if (auto attrs = op.getAttrsAttr())
@@ -1329,14 +1370,26 @@ LogicalResult Emitter::emitOp(Operation *op) {
       axis += data.getRank();
     if (axis != 0 || !indices.getElementType().isInteger(64))
       return fail(op, "only axis 0 with int64 indices");
+    if (Value table = node.getInputs()[0]; qweights.count(table)) {
+      // A quantized embedding table ("FORMAT-rows"): decode the rows read.
+      os << "  {\n    const lowbit_qweight_t q = " << qweightInit(table)
+         << ";\n";
+      os << llvm::formatv("    if (lowbit_k_gather_rows_q({0}, {1}, &q, {2}, "
+                          "{3}, {4}) != LOWBIT_OK)\n      return {5};\n  }\n",
+                          data.getDimSize(0), data.getDimSize(1),
+                          indices.getNumElements(), ptr(node.getInputs()[1]),
+                          ptr(node.getResult(0)),
+                          indexError(op, data.getDimSize(0)));
+      return success();
+    }
     int64_t rowBytes = data.getNumElements() / data.getDimSize(0) *
                        cTypeOf(data.getElementType())->bytes;
     os << llvm::formatv("  if (lowbit_k_gather_rows({0}, {1}, {2}, {3}, {4}, "
-                        "{5}) != LOWBIT_OK)\n    return "
-                        "LOWBIT_INVALID_ARGUMENT;\n",
+                        "{5}) != LOWBIT_OK)\n    return {6};\n",
                         data.getDimSize(0), rowBytes, ptr(node.getInputs()[0]),
                         indices.getNumElements(), ptr(node.getInputs()[1]),
-                        ptr(node.getResult(0)));
+                        ptr(node.getResult(0)),
+                        indexError(op, data.getDimSize(0)));
     return success();
   }
   if (type == "Transpose") {

@@ -15,6 +15,7 @@
 
 #include "lowbit/Quant/WeightQuantizer.h"
 
+#include "mlir/IR/Location.h"
 #include "mlir/IR/Operation.h"
 
 namespace mlir::lowbit {
@@ -25,6 +26,13 @@ namespace mlir::lowbit {
 /// axis 1) and drops the layer's lowbit.weight_scheme choice.
 void replaceWeightWithQWeight(Operation *layer, QuantFormat format,
                               const QuantizedMatrix &q);
+
+/// The weight-quantizing passes' `format` and `scale-type` options: a
+/// signed weight format (or nullopt for "none" / "" when `allowNone`), and
+/// f32 or f16. Emits "`pass`: ..." at `loc` and fails otherwise.
+FailureOr<std::optional<QuantFormat>>
+parseWeightFormatOptions(Location loc, StringRef pass, StringRef format,
+                         StringRef scaleType, bool allowNone);
 
 } // namespace mlir::lowbit
 

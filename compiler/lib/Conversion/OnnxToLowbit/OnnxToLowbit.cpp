@@ -46,10 +46,7 @@ struct OnnxHandler {
 };
 
 int64_t intAttr(OnnxNodeOp op, StringRef name, int64_t dflt) {
-  if (auto attrs = op.getAttrsAttr())
-    if (auto a = dyn_cast_or_null<IntegerAttr>(attrs.get(name)))
-      return a.getInt();
-  return dflt;
+  return getIntAttr(op, name, dflt);
 }
 
 double floatAttr(OnnxNodeOp op, StringRef name, double dflt) {

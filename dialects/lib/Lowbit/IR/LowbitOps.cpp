@@ -30,6 +30,14 @@ std::string mlir::lowbit::getNodeName(Operation *op) {
   return op->getName().getStringRef().str();
 }
 
+int64_t mlir::lowbit::getIntAttr(OnnxNodeOp op, StringRef name,
+                                 int64_t dflt) {
+  if (auto attrs = op.getAttrsAttr())
+    if (auto a = dyn_cast_or_null<IntegerAttr>(attrs.get(name)))
+      return a.getInt();
+  return dflt;
+}
+
 /// Formats a dimension for diagnostics ("?" for dynamic).
 static std::string dimStr(int64_t d) {
   return ShapedType::isDynamic(d) ? std::string("?") : std::to_string(d);

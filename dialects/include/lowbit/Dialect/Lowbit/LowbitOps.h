@@ -25,6 +25,9 @@ namespace mlir::lowbit {
 /// The ONNX node name `op` came from (the importer's NameLoc), or the op's
 /// name: what diagnostics, reports and weight tables call a layer.
 std::string getNodeName(Operation *op);
+/// The integer ONNX attribute `name` of `op` (its `attrs` dictionary), or
+/// `dflt` when absent.
+int64_t getIntAttr(OnnxNodeOp op, StringRef name, int64_t dflt);
 } // namespace mlir::lowbit
 
 #endif // LOWBIT_DIALECT_LOWBIT_LOWBITOPS_H
