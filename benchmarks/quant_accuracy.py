@@ -164,6 +164,9 @@ def table(model, lb, work, uniform, budgets, kinds=ALL_KINDS, codebook=()):
         w8a8 = lowbit_row(lb, model, "lowbit W8A8 (u8 activations, MSE ranges)",
                           calib + ["--activations", "int8"], ref)
         rows.append(w8a8)
+        rows.append(lowbit_row(lb, model, "lowbit W8A8, SmoothQuant alpha 0.8",
+                               calib + ["--activations", "int8", "--smooth",
+                                        "0.8"], ref))
     if "gptq" in kinds:
         rows.append(lowbit_row(lb, model, "lowbit uniform int4, GPTQ rounding",
                                calib + ["--weights", "int4", "--rounding",

@@ -10,6 +10,7 @@
 #include "lowbit/Interpreter/Interpreter.h"
 #include "lowbit/Quant/Calibration.h"
 #include "lowbit/Quant/Sensitivity.h"
+#include "lowbit/Quant/Smoothing.h"
 #include "lowbit/Target/X86/CostModel.h"
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
 #include "lowbit/Transforms/Passes.h"
@@ -226,6 +227,13 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
                   "activations in f32. Needs "
                   "--calib; implies --weights int8 when no format is given")
       ->group("Quantization");
+  cmd->add_option("--smooth", args.smooth,
+                  "With --activations int8: migrate per-channel activation "
+                  "ranges into the weights (SmoothQuant) with strength ALPHA "
+                  "in (0, 1]: channel k is divided by max|x_k|^ALPHA / "
+                  "max|W_k|^(1-ALPHA) and its weight column multiplied by it "
+                  "(0.5 is typical; default 0: off)")
+      ->group("Quantization");
   cmd->add_option("--observer", args.observer,
                   "Activation ranges: mse (clipping with the least u8 error, "
                   "default), percentile (99.99 %), minmax")
@@ -297,6 +305,14 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   if (a8 && args.calib.empty())
     return usage("--activations int8 needs calibration data: add --calib "
                  "FILE.npz");
+  if (args.smooth < 0 || args.smooth > 1)
+    return usage("--smooth must be in (0, 1]");
+  if (args.smooth > 0 && !a8)
+    return usage("--smooth evens out activation ranges for int8 "
+                 "activations: use it with --activations int8");
+  if (args.smooth > 0 && gptq)
+    return usage("--smooth with --rounding gptq is not supported yet (the "
+                 "calibration Hessian would need the smoothing too)");
   RangeObserver observer = RangeObserver::Mse;
   if (args.observer == "minmax")
     observer = RangeObserver::MinMax;
@@ -416,6 +432,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   report["model"] = modelPath;
   report["rounding"] = args.rounding;
   report["scale_type"] = args.scaleType;
+  if (args.smooth > 0)
+    report["smooth_alpha"] = args.smooth;
   report["mode"] = std::string(budgeted            ? "mixed precision (ILP)"
                                : candidates.empty() ? "float"
                                                     : "uniform " +
@@ -683,6 +701,7 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
 
   // Activation ranges, on the float model.
   llvm::DenseMap<Operation *, ActivationRange> ranges;
+  llvm::DenseSet<Operation *> smoothedLayers;
   if (a8) {
     progress("activation ranges", 0, 1);
     FailureOr<llvm::DenseMap<Operation *, ActivationRange>> r =
@@ -690,6 +709,37 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     if (failed(r))
       return kInvalid;
     ranges = std::move(*r);
+    if (args.smooth > 0) {
+      // Only layers that will run W8A8 (int8 weights, one scale per output
+      // channel), then their new inputs' ranges.
+      std::vector<Operation *> w8a8;
+      for (Operation *op : layers) {
+        std::optional<WeightCandidate> c;
+        if (auto scheme = op->getAttrOfType<SchemeAttr>("lowbit.weight_scheme"))
+          c = WeightCandidate{scheme.getFormat(),
+                              scheme.getGranularity() == Granularity::Group
+                                  ? scheme.getGroupSize()
+                                  : 0};
+        else if (!budgeted && !op->hasAttr("lowbit.weight_float") &&
+                 !candidates.empty())
+          c = candidates[0];
+        if (c && c->format == QuantFormat::Int8 &&
+            (c->groupSize == 0 || isa<Conv2DOp>(op)))
+          w8a8.push_back(op);
+      }
+      SmallVector<Operation *> smoothed =
+          smoothActivations(func, w8a8, ranges, args.smooth);
+      for (Operation *op : smoothed) {
+        layerWeights.insert(op->getOperand(1));
+        smoothedLayers.insert(op);
+      }
+      if (!smoothed.empty()) {
+        r = calibrateActivations(func, layers, batches, observer);
+        if (failed(r))
+          return kInvalid;
+        ranges = std::move(*r);
+      }
+    }
     progress("activation ranges", 1, 1);
   }
 
@@ -794,7 +844,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     if (auto it = actParams.find(c.op); it != actParams.end())
       row["activations"] = {{"format", "uint8"},
                             {"scale", it->second.first},
-                            {"zero_point", it->second.second}};
+                            {"zero_point", it->second.second},
+                            {"smoothed", smoothedLayers.contains(c.op)}};
     else
       row["activations"] = {{"format", "f32"}};
     rows.push_back(row);

@@ -43,6 +43,7 @@ struct QuantArgs {
   std::string rounding = "nearest";
   std::string scaleType = "f32";
   std::string embeddings;
+  double smooth = 0;
 };
 
 /// Adds the flags to `cmd`; `nativeFormats` lists what the target runs

@@ -6,6 +6,7 @@
 
 #include "lowbit/Quant/Calibration.h"
 
+#include "lowbit/Dialect/Lowbit/LowbitOps.h"
 #include "lowbit/Interpreter/Interpreter.h"
 
 #include "llvm/ADT/StringExtras.h"
@@ -332,6 +333,7 @@ mlir::lowbit::calibrateActivations(func::FuncOp func,
   struct Stats {
     double min = INFINITY, max = -INFINITY;
     std::vector<float> sample;
+    std::vector<float> chMin, chMax;
   };
   const size_t kSample = size_t(1) << 20;
   llvm::DenseMap<Value, SmallVector<Operation *>> readers;
@@ -356,6 +358,19 @@ mlir::lowbit::calibrateActivations(func::FuncOp func,
         s.min = std::min(s.min, double(x[i]));
         s.max = std::max(s.max, double(x[i]));
       }
+      // Channel c of element i: [..., C] for linear, [N, C, ...] for conv.
+      bool conv = isa<Conv2DOp>(op) && t.rank() >= 2;
+      int64_t channels = t.rank() ? t.dim(conv ? 1 : t.rank() - 1) : 1;
+      int64_t inner = conv ? perBatch / (t.dim(0) * channels) : 1;
+      if (channels > 0 && int64_t(s.chMin.size()) != channels) {
+        s.chMin.assign(channels, INFINITY);
+        s.chMax.assign(channels, -INFINITY);
+      }
+      for (int64_t i = 0; i < perBatch && channels > 0; ++i) {
+        int64_t c = (i / inner) % channels;
+        s.chMin[c] = std::min(s.chMin[c], x[i]);
+        s.chMax[c] = std::max(s.chMax[c], x[i]);
+      }
       for (int64_t i = 0; i < perBatch; i += stride)
         s.sample.push_back(x[i]);
     }
@@ -375,7 +390,7 @@ mlir::lowbit::calibrateActivations(func::FuncOp func,
   llvm::DenseMap<Operation *, ActivationRange> ranges;
   for (auto &[op, s] : stats) {
     ActivationRange r{std::isfinite(s.min) ? s.min : 0.0,
-                      std::isfinite(s.max) ? s.max : 0.0};
+                      std::isfinite(s.max) ? s.max : 0.0, s.chMin, s.chMax};
     if (observer == RangeObserver::Percentile && !s.sample.empty()) {
       std::vector<float> v = s.sample;
       auto at = [&](double q) {
@@ -383,17 +398,19 @@ mlir::lowbit::calibrateActivations(func::FuncOp func,
         std::nth_element(v.begin(), v.begin() + k, v.end());
         return double(v[k]);
       };
-      r = {at(1.0 - percentile / 100.0), at(percentile / 100.0)};
+      r.min = at(1.0 - percentile / 100.0);
+      r.max = at(percentile / 100.0);
     } else if (observer == RangeObserver::Mse && !s.sample.empty()) {
       // Shrink both ends toward zero in 1 % steps; keep the best.
       double best = u8Error(s.sample, r.min, r.max);
-      ActivationRange full = r;
+      double fullMin = r.min, fullMax = r.max;
       for (int c = 99; c >= 20; --c) {
-        double lo = full.min * c / 100.0, hi = full.max * c / 100.0;
+        double lo = fullMin * c / 100.0, hi = fullMax * c / 100.0;
         double e = u8Error(s.sample, lo, hi);
         if (e < best) {
           best = e;
-          r = {lo, hi};
+          r.min = lo;
+          r.max = hi;
         }
       }
     }

@@ -58,12 +58,16 @@ enum class RangeObserver {
 
 struct ActivationRange {
   double min = 0, max = 0;
+  /// Per input channel (the last axis for lowbit.linear, axis 1 for
+  /// lowbit.conv2d): the smallest and largest value seen.
+  std::vector<float> channelMin, channelMax;
 };
 
 /// Runs the float model on `batches` and returns, for every lowbit.linear
-/// that is in `layers`, the range of its input activations (per tensor).
-/// Up to 2^20 values per layer are kept (an even stride over all values
-/// seen) for the percentile and MSE observers.
+/// and lowbit.conv2d in `layers`, the range of its input activations: per
+/// tensor as the observer chooses, per channel as min/max. Up to 2^20
+/// values per layer are kept (an even stride over all values seen) for the
+/// percentile and MSE observers.
 FailureOr<llvm::DenseMap<Operation *, ActivationRange>>
 calibrateActivations(func::FuncOp func, ArrayRef<Operation *> layers,
                      ArrayRef<std::vector<Tensor>> batches,
