@@ -120,6 +120,11 @@ int64_t appendBlob(std::string &blob, const char *data, int64_t bytes) {
 QuantizeOp w8a8Input(Operation *op) {
   if (!isa<LinearOp, Conv2DOp>(op))
     return {};
+  // A grouped convolution would run one 16-wide u8 x s8 panel per group
+  // for a few channels each (depthwise: one): slower than decoding the
+  // int8 weights for the f32 kernels, so those keep f32 activations.
+  if (auto conv = dyn_cast<Conv2DOp>(op); conv && conv.getGroups() != 1)
+    return {};
   auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
   auto qw = op->getOperand(1).getDefiningOp<QWeightOp>();
   if (!dq || !qw || !dq->hasOneUse() ||
@@ -1083,6 +1088,22 @@ LogicalResult Emitter::emitOp(Operation *op) {
         ptr(linear.getResult()));
     report.kind = "linear w8a8";
     report.weightBytes = qi.bytes;
+    artifact.layers.push_back(report);
+    return success();
+  }
+  if (auto dq = dyn_cast<DequantizeOp>(op)) {
+    // Not read as u8 by an integer layer (pooling, reshapes, outputs): the
+    // interpreter's (q - zero point) * scale in double, rounded to f32.
+    auto uq = dyn_cast<quant::UniformQuantizedType>(
+        getElementTypeOrSelf(dq.getInput().getType()));
+    if (!uq)
+      return fail(op, "only per-tensor !quant.uniform activations");
+    os << llvm::formatv(
+        "  for (int64_t i = 0; i < {0}; ++i)\n"
+        "    {1}[i] = (float)((double)((int32_t){2}[i] - {3}) * {4:e17});\n",
+        dq.getInput().getType().getNumElements(), ptr(dq.getOutput()),
+        ptr(dq.getInput()), uq.getZeroPoint(), uq.getScale());
+    report.kind = "dequantize";
     artifact.layers.push_back(report);
     return success();
   }

@@ -128,3 +128,41 @@ func.func @matmul_add_bias(%x: tensor<4x3xf32>) -> tensor<4x2xf32> {
   %y = lowbit.onnx_node "Add"(%t, %b) opset 13 : (tensor<4x2xf32>, tensor<2xf32>) -> tensor<4x2xf32>
   return %y : tensor<4x2xf32>
 }
+
+// -----
+
+/// Activation QuantizeLinear -> DequantizeLinear (int8 codes, zero point
+/// -3) becomes lowbit.quantize -> lowbit.dequantize with u8 codes and zero
+/// point 125; each use of the DequantizeLinear gets its own dequantize.
+// CHECK-LABEL: func.func @qdq_activation(
+// CHECK-SAME:      %[[X:[a-zA-Z0-9_]+]]: tensor<2x4xf32>
+// CHECK:         %[[Q:.*]] = lowbit.quantize %[[X]] : tensor<2x4xf32> -> tensor<2x4x!quant.uniform<u8:f32, 5.000000e-01:125>>
+// CHECK:         %[[D0:.*]] = lowbit.dequantize %[[Q]]
+// CHECK:         %[[D1:.*]] = lowbit.dequantize %[[Q]]
+// CHECK:         lowbit.onnx_node "Relu"(%[[D1]])
+// CHECK:         lowbit.onnx_node "Neg"(%[[D0]])
+// CHECK-NOT:     QuantizeLinear
+func.func @qdq_activation(%x: tensor<2x4xf32>) -> (tensor<2x4xf32>, tensor<2x4xf32>) {
+  %s = arith.constant dense<0.5> : tensor<f32>
+  %z = arith.constant dense<-3> : tensor<i8>
+  %q = lowbit.onnx_node "QuantizeLinear"(%x, %s, %z) opset 13 : (tensor<2x4xf32>, tensor<f32>, tensor<i8>) -> tensor<2x4xi8>
+  %d = lowbit.onnx_node "DequantizeLinear"(%q, %s, %z) opset 13 : (tensor<2x4xi8>, tensor<f32>, tensor<i8>) -> tensor<2x4xf32>
+  %a = lowbit.onnx_node "Relu"(%d) opset 13 : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  %b = lowbit.onnx_node "Neg"(%d) opset 13 : (tensor<2x4xf32>) -> tensor<2x4xf32>
+  return %a, %b : tensor<2x4xf32>, tensor<2x4xf32>
+}
+
+// -----
+
+/// Not an activation pair: the dequantization has other parameters, so the
+/// quantized values stay visible as int8 (kept as ONNX nodes).
+// CHECK-LABEL: func.func @qdq_mismatch(
+// CHECK:         lowbit.onnx_node "QuantizeLinear"
+// CHECK:         lowbit.onnx_node "DequantizeLinear"
+func.func @qdq_mismatch(%x: tensor<2x4xf32>) -> tensor<2x4xf32> {
+  %s = arith.constant dense<0.5> : tensor<f32>
+  %t = arith.constant dense<0.25> : tensor<f32>
+  %q = lowbit.onnx_node "QuantizeLinear"(%x, %s) opset 13 : (tensor<2x4xf32>, tensor<f32>) -> tensor<2x4xui8>
+  %d = lowbit.onnx_node "DequantizeLinear"(%q, %t) opset 13 : (tensor<2x4xui8>, tensor<f32>) -> tensor<2x4xf32>
+  return %d : tensor<2x4xf32>
+}

@@ -21,6 +21,7 @@
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/IR/Verifier.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -373,6 +374,88 @@ struct ConvertMatMulNBits : OpRewritePattern<OnnxNodeOp> {
   }
 };
 
+/// The per-tensor (scale, zero point) of a QuantizeLinear or
+/// DequantizeLinear node with constant scalar parameters and 8-bit codes
+/// (zero point absent: u8 with 0); `isSigned` for int8.
+struct QdqParams {
+  float scale;
+  int64_t zeroPoint;
+  bool isSigned;
+  bool operator==(const QdqParams &o) const {
+    return scale == o.scale && zeroPoint == o.zeroPoint &&
+           isSigned == o.isSigned;
+  }
+};
+std::optional<QdqParams> qdqParams(OnnxNodeOp node) {
+  std::optional<SmallVector<float>> scale = readF32Constant(node.getInputs()[1]);
+  if (!scale || scale->size() != 1 || !(scale->front() > 0) ||
+      !std::isfinite(scale->front()))
+    return std::nullopt;
+  QdqParams p{scale->front(), 0, false};
+  if (node.getInputs().size() > 2 && !isAbsent(node, 2)) {
+    Value zp = node.getInputs()[2];
+    auto zt = dyn_cast<RankedTensorType>(zp.getType());
+    std::optional<SmallVector<uint8_t>> z = readByteConstant(zp);
+    if (!zt || !zt.getElementType().isInteger(8) || !z || z->size() != 1)
+      return std::nullopt;
+    p.isSigned = !zt.getElementType().isUnsignedInteger();
+    p.zeroPoint = p.isSigned ? int64_t(int8_t(z->front())) : z->front();
+  }
+  return p;
+}
+
+/// QuantizeLinear -> DequantizeLinear on activations (what quantize_static
+/// writes around every quantized layer input) becomes lowbit.quantize ->
+/// lowbit.dequantize, so the x86 target runs the layer on its integer
+/// kernels instead of simulating the pair in float. Codes are u8 (int8
+/// codes shift by 128 with their zero point: the same real values and the
+/// same saturation). Every use of a DequantizeLinear result gets its own
+/// lowbit.dequantize, so each layer can fuse the one it reads.
+struct ConvertQdqActivation : OpRewritePattern<OnnxNodeOp> {
+  using OpRewritePattern::OpRewritePattern;
+
+  LogicalResult matchAndRewrite(OnnxNodeOp op,
+                                PatternRewriter &rewriter) const override {
+    if (op.getOpType() != "QuantizeLinear" ||
+        (op.getDomain() && !op.getDomain()->empty()) ||
+        op.getInputs().size() < 2 || op->use_empty())
+      return rewriter.notifyMatchFailure(op, "not a QuantizeLinear");
+    auto xt = f32Tensor(op.getInputs()[0]);
+    std::optional<QdqParams> p = qdqParams(op);
+    if (!xt || !p || op.getInputs()[0].getDefiningOp<arith::ConstantOp>())
+      return rewriter.notifyMatchFailure(op, "not a per-tensor 8-bit "
+                                             "activation quantization");
+    SmallVector<OnnxNodeOp> dqs;
+    for (Operation *user : op->getUsers()) {
+      auto dq = dyn_cast<OnnxNodeOp>(user);
+      if (!dq || dq.getOpType() != "DequantizeLinear" ||
+          dq.getInputs()[0] != op.getResult(0) || !(qdqParams(dq) == p))
+        return rewriter.notifyMatchFailure(op, "a use is not its "
+                                               "DequantizeLinear");
+      dqs.push_back(dq);
+    }
+    int64_t zp = p->zeroPoint + (p->isSigned ? 128 : 0);
+    auto qt = quant::UniformQuantizedType::get(
+        /*flags=*/0, rewriter.getIntegerType(8), rewriter.getF32Type(),
+        p->scale, zp, 0, 255);
+    rewriter.setInsertionPoint(op);
+    Value q = QuantizeOp::create(rewriter, op.getLoc(),
+                                 RankedTensorType::get(xt.getShape(), qt),
+                                 op.getInputs()[0]);
+    for (OnnxNodeOp dq : dqs) {
+      rewriter.setInsertionPoint(dq);
+      Value y = dq.getResult(0);
+      for (OpOperand &use : llvm::make_early_inc_range(y.getUses())) {
+        Value d = DequantizeOp::create(rewriter, dq.getLoc(), xt, q);
+        rewriter.modifyOpInPlace(use.getOwner(), [&] { use.set(d); });
+      }
+      rewriter.eraseOp(dq);
+    }
+    rewriter.eraseOp(op);
+    return success();
+  }
+};
+
 const OnnxHandler kHandlers[] = {
     {"Gemm", 7, convertGemm},
     {"MatMul", 1, convertMatMul},
@@ -443,8 +526,8 @@ struct ConvertOnnxToLowbitPass
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<OnnxNodeConversion, FoldBiasIntoLinear, ConvertMatMulNBits>(
-        &getContext());
+    patterns.add<OnnxNodeConversion, FoldBiasIntoLinear, ConvertMatMulNBits,
+                 ConvertQdqActivation>(&getContext());
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }
