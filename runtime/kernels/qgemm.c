@@ -6,6 +6,7 @@
 // kernels/x86/ and are chosen by exec->cpu.
 #include "../src/internal.h"
 
+#include <math.h>
 #include <string.h>
 
 typedef struct qgemm_t {
@@ -54,23 +55,49 @@ void lowbit_qtile_avx512vnni(int64_t mr, int64_t k, const uint8_t *a,
 void lowbit_qtile_avx2(int64_t mr, int64_t k, const uint8_t *a,
                        const int8_t *panel, int32_t *acc);
 
+void lowbit_qtile8x32_avx512vnni(int64_t k, const uint8_t *a,
+                                 const int8_t *panel0, const int8_t *panel1,
+                                 int32_t *acc0, int32_t *acc1);
+
+/// Rows of A are taken QMC at a time (kept in L2 while the task's panels
+/// pass over them); panels go two at a time through the 8 x 32 VNNI tile.
+#define QMC 256
+
 static void qgemm_range(void *ctx, int64_t begin, int64_t end) {
   const qgemm_t *t = (const qgemm_t *)ctx;
-  int32_t acc[8 * 16];
+  int32_t acc[8 * 16], acc1[8 * 16];
   int64_t k4 = (t->k + 3) / 4;
-  for (int64_t p = begin; p < end; ++p)
-    for (int64_t r0 = 0; r0 < t->m; r0 += 8) {
-      int64_t mr = t->m - r0 < 8 ? t->m - r0 : 8;
-      const uint8_t *a = t->a + r0 * t->k;
+  int reference = (t->cpu & LOWBIT_CPU_REFERENCE) != 0;
+  int vnni = (t->cpu & LOWBIT_CPU_AVX512VNNI) && !reference;
+  int avx2 = (t->cpu & LOWBIT_CPU_AVX2) && !reference;
+  for (int64_t m0 = 0; m0 < t->m; m0 += QMC) {
+    int64_t m1 = t->m - m0 < QMC ? t->m : m0 + QMC;
+    for (int64_t p = begin; p < end; p += 2) {
+      int two = vnni && p + 1 < end;
       const int8_t *panel = t->w + p * k4 * 64;
-      if ((t->cpu & LOWBIT_CPU_AVX512VNNI) && !(t->cpu & LOWBIT_CPU_REFERENCE))
-        lowbit_qtile_avx512vnni(mr, t->k, a, panel, acc);
-      else if ((t->cpu & LOWBIT_CPU_AVX2) && !(t->cpu & LOWBIT_CPU_REFERENCE))
-        lowbit_qtile_avx2(mr, t->k, a, panel, acc);
-      else
-        qtile_ref(t, r0, mr, p, acc);
-      qepilogue(t, acc, r0, mr, p);
+      for (int64_t r0 = m0; r0 < m1; r0 += 8) {
+        int64_t mr = m1 - r0 < 8 ? m1 - r0 : 8;
+        const uint8_t *a = t->a + r0 * t->k;
+        if (two && mr == 8) {
+          lowbit_qtile8x32_avx512vnni(t->k, a, panel, panel + k4 * 64, acc,
+                                      acc1);
+          qepilogue(t, acc, r0, mr, p);
+          qepilogue(t, acc1, r0, mr, p + 1);
+          continue;
+        }
+        for (int64_t q = p; q < end && q < p + 2; ++q) {
+          const int8_t *pq = t->w + q * k4 * 64;
+          if (vnni)
+            lowbit_qtile_avx512vnni(mr, t->k, a, pq, acc);
+          else if (avx2)
+            lowbit_qtile_avx2(mr, t->k, a, pq, acc);
+          else
+            qtile_ref(t, r0, mr, q, acc);
+          qepilogue(t, acc, r0, mr, q);
+        }
+      }
     }
+  }
 }
 
 void lowbit_k_qgemm_u8s8(const lowbit_exec_t *exec, int64_t m, int64_t n,
@@ -85,6 +112,42 @@ void lowbit_k_qgemm_u8s8(const lowbit_exec_t *exec, int64_t m, int64_t n,
     qgemm_range(&t, 0, panels);
   else
     lowbit_parallel_for(exec->pool, panels, qgemm_range, &t);
+}
+
+//===----------------------------------------------------------------------===//
+// Activation quantization
+//===----------------------------------------------------------------------===//
+
+typedef struct quantize_t {
+  const float *x;
+  uint8_t *y;
+  float scale, zero_point;
+} quantize_t;
+
+/// In f32 like ONNX QuantizeLinear (and the interpreter's lowbit.quantize):
+/// a correctly rounded division (this file is not built with fast-math),
+/// nearbyintf rounds half to even; both vectorize (vdivps, vrndscaleps).
+LOWBIT_MULTIVERSION
+static void quantize_range(void *ctx, int64_t begin, int64_t end) {
+  const quantize_t *t = (const quantize_t *)ctx;
+  const float *x = t->x;
+  uint8_t *y = t->y;
+  float scale = t->scale, zp = t->zero_point;
+  for (int64_t i = begin; i < end; ++i) {
+    float v = nearbyintf(x[i] / scale) + zp;
+    v = v < 0.0f ? 0.0f : v > 255.0f ? 255.0f : v;
+    y[i] = (uint8_t)v;
+  }
+}
+
+void lowbit_k_quantize_u8(const lowbit_exec_t *exec, int64_t n,
+                          const float *x, float scale, int32_t zero_point,
+                          uint8_t *y) {
+  quantize_t t = {x, y, scale, (float)zero_point};
+  if (n < (1 << 16))
+    quantize_range(&t, 0, n);
+  else
+    lowbit_parallel_for(exec->pool, n, quantize_range, &t);
 }
 
 //===----------------------------------------------------------------------===//

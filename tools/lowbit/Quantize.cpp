@@ -26,8 +26,9 @@
 #include "llvm/Support/raw_ostream.h"
 
 #include <chrono>
-#include <map>
 #include <cmath>
+#include <map>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -771,8 +772,11 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   outcome.quantized =
       !candidates.empty() || !keeps.empty() || !embeddings.empty();
 
-  // W8A8: u8 activations into layers with int8 per-channel weights.
+  // W8A8: u8 activations into layers with int8 per-channel weights. Layers
+  // reading one value (Q, K and V) share its quantization; each gets its
+  // own dequantize, which the x86 target fuses into the layer.
   llvm::DenseMap<Operation *, std::pair<double, int64_t>> actParams;
+  std::map<std::tuple<void *, double, int64_t>, Value> quantized;
   for (auto &[op, range] : ranges) {
     auto qw = op->getOperand(1).getDefiningOp<QWeightOp>();
     if (!qw || qw.getScheme().getFormat() != QuantFormat::Int8 ||
@@ -781,13 +785,22 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     double scale;
     int64_t zp;
     u8Params(range, scale, zp);
-    OpBuilder b(op);
     Value x = op->getOperand(0);
     auto xt = cast<RankedTensorType>(x.getType());
-    auto qt = quant::UniformQuantizedType::get(
-        /*flags=*/0, b.getIntegerType(8), b.getF32Type(), scale, zp, 0, 255);
-    Value q = QuantizeOp::create(b, op->getLoc(),
-                                 RankedTensorType::get(xt.getShape(), qt), x);
+    Value &q = quantized[{x.getAsOpaquePointer(), scale, zp}];
+    if (!q) {
+      OpBuilder qb(func.getContext());
+      if (Operation *def = x.getDefiningOp())
+        qb.setInsertionPointAfter(def);
+      else
+        qb.setInsertionPointToStart(&func.front());
+      auto qt = quant::UniformQuantizedType::get(
+          /*flags=*/0, qb.getIntegerType(8), qb.getF32Type(), scale, zp, 0,
+          255);
+      q = QuantizeOp::create(qb, op->getLoc(),
+                             RankedTensorType::get(xt.getShape(), qt), x);
+    }
+    OpBuilder b(op);
     Value d = DequantizeOp::create(b, op->getLoc(), xt, q);
     op->setOperand(0, d);
     actParams[op] = {scale, zp};

@@ -384,9 +384,11 @@ executeOp(Operation &op, const KernelTable &kernels,
                        << " (8-bit storage only)";
         return failure();
       }
+      // In f32, as ONNX QuantizeLinear (and the x86 runtime's kernel).
+      float fscale = float(scale);
       for (int64_t i = 0; i < in.numel(); ++i) {
-        double q = std::nearbyint(in.getDouble(i) / scale) + double(zp);
-        int64_t v = int64_t(std::clamp(q, double(lo), double(hi)));
+        float q = std::nearbyint(float(in.getDouble(i)) / fscale) + float(zp);
+        int64_t v = int64_t(std::clamp(q, float(lo), float(hi)));
         if (uq.isSigned())
           out.data<int8_t>()[i] = int8_t(v);
         else

@@ -168,6 +168,13 @@ void lowbit_k_conv2d_wq(const lowbit_exec_t *exec,
                         const lowbit_qweight_t *w, const float *bias, float *y,
                         float *scratch);
 
+// y[i] = saturate_u8(round_half_even(x[i] / scale) + zero_point) in f32
+// (ONNX QuantizeLinear; the interpreter's lowbit.quantize); parallel over
+// the pool.
+void lowbit_k_quantize_u8(const lowbit_exec_t *exec, int64_t n,
+                          const float *x, float scale, int32_t zero_point,
+                          uint8_t *y);
+
 // The convolution with u8 activations (|zp_x|, |scale_x|: the input's
 // quantization) and int8 weights: per group, the [O/g, C/g * kh * kw]
 // matrix in "s8-panel16x4" (whole panels, groups stacked) with its column

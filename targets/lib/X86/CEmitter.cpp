@@ -1108,20 +1108,19 @@ LogicalResult Emitter::emitOp(Operation *op) {
     return success();
   }
   if (auto q = dyn_cast<QuantizeOp>(op)) {
-    // Round half to even (nearbyint in the default rounding mode) in double,
-    // as the interpreter does, then saturate.
+    // The runtime's kernel (f32 division, round half to even, saturate: the
+    // interpreter's semantics; generated code is built with fast-math, which
+    // could turn the division into a reciprocal product).
     auto uq = dyn_cast<quant::UniformQuantizedType>(
         getElementTypeOrSelf(q.getOutput().getType()));
-    if (!uq)
-      return fail(op, "only per-tensor !quant.uniform activations");
+    if (!uq || uq.isSigned() || uq.getStorageTypeIntegralWidth() != 8 ||
+        uq.getStorageTypeMin() != 0 || uq.getStorageTypeMax() != 255)
+      return fail(op, "only per-tensor u8 !quant.uniform activations");
     int64_t numel = q.getInput().getType().getNumElements();
-    os << llvm::formatv(
-        "  for (int64_t i = 0; i < {0}; ++i) {{\n"
-        "    double v = nearbyint((double){1}[i] / {2:e17}) + {3};\n"
-        "    {4}[i] = ({5})(v < {6} ? {6} : v > {7} ? {7} : v);\n  }\n",
-        numel, ptr(q.getInput()), uq.getScale(), uq.getZeroPoint(),
-        ptr(q.getOutput()), cTypeOf(uq)->c, uq.getStorageTypeMin(),
-        uq.getStorageTypeMax());
+    os << llvm::formatv("  lowbit_k_quantize_u8(ex, {0}, {1}, {2:e9}f, {3}, "
+                        "{4});\n",
+                        numel, ptr(q.getInput()), float(uq.getScale()),
+                        uq.getZeroPoint(), ptr(q.getOutput()));
     report.kind = "quantize";
     artifact.layers.push_back(report);
     return success();
