@@ -173,7 +173,20 @@ std::string renderHtml(const json &r) {
        << "</td><td>" << opt("measured_error") << "</td><td>"
        << opt("relative_output_error") << "</td></tr>\n";
   }
-  os << "</table>\n<p class=k>sensitivity = predicted increase of the error "
+  os << "</table>\n";
+  if (r.contains("embeddings") && !r["embeddings"].empty()) {
+    os << "<h2>Embedding tables</h2>\n<table><tr><th>table</th><th>shape</th>"
+          "<th>format</th><th>bytes</th><th>f32 bytes</th></tr>\n";
+    for (const json &e : r["embeddings"])
+      os << "<tr><td>" << escape(e.value("name", "")) << "</td><td>"
+         << e["shape"][0].get<int64_t>() << "x"
+         << e["shape"][1].get<int64_t>() << "</td><td>"
+         << escape(e.value("format", "")) << "</td><td>"
+         << num(e.value("bytes", 0.0), "%.0f") << "</td><td>"
+         << num(e.value("float_bytes", 0.0), "%.0f") << "</td></tr>\n";
+    os << "</table>\n";
+  }
+  os << "<p class=k>sensitivity = predicted increase of the error "
         "when only this layer is quantized to its format (loss curvature "
         "along the layer output, measured by a noise probe, times "
         "tr(dW H dW<sup>T</sup>) with H from the calibration data); measured "
