@@ -277,6 +277,7 @@ private:
     int64_t lutOffset = -1; ///< >= 0: codebook of an nf4/fp4/fp8 weight
     std::string format = "int8"; ///< for the layer report
     int64_t zeroPointOffset = -1; ///< >= 0: affine weight's zero points
+    bool rows = false; ///< "FORMAT-rows" (a gather's table), not panels
   };
   llvm::DenseMap<Value, QWeightInfo> qweights; // lowbit.qweight results
   llvm::StringMap<int64_t> lutOffsets; // codebook format -> its table
@@ -531,6 +532,7 @@ LogicalResult Emitter::planWeights() {
       info[qw.getResult()].weightOffset =
           addWeight(getNodeName(op) + ".scales", sc, "f32");
       QWeightInfo q{bits, g, int64_t(packed.size()), -1, valueTable(), format};
+      q.rows = true;
       if (affine)
         q.zeroPointOffset =
             addWeight(getNodeName(op) + ".zero_points", zs, "f32");
@@ -1391,6 +1393,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
     if (axis != 0 || !indices.getElementType().isInteger(64))
       return fail(op, "only axis 0 with int64 indices");
     if (Value table = node.getInputs()[0]; qweights.count(table)) {
+      if (!qweights.lookup(table).rows)
+        return fail(op, "the quantized table is also a layer weight");
       // A quantized embedding table ("FORMAT-rows"): decode the rows read.
       os << "  {\n    const lowbit_qweight_t q = " << qweightInit(table)
          << ";\n";

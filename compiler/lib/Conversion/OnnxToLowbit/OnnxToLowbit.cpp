@@ -330,10 +330,12 @@ struct ConvertMatMulNBits : OpRewritePattern<OnnxNodeOp> {
     std::vector<int32_t> zeroPoints;
     if (!isAbsent(op, 3)) {
       // Packed like B: ceil(blocks * bits / 8) bytes per row.
+      auto zt = dyn_cast<RankedTensorType>(op.getInputs()[3].getType());
       std::optional<SmallVector<uint8_t>> zp =
           readByteConstant(op.getInputs()[3]);
       int64_t rowBytes = (blocks * bits + 7) / 8;
-      if (!zp || int64_t(zp->size()) != n * rowBytes)
+      if (!zt || !zt.getElementType().isInteger(8) || !zp ||
+          int64_t(zp->size()) != n * rowBytes)
         return rewriter.notifyMatchFailure(op, "zero points must be packed "
                                                "uint8 constants");
       for (int64_t r = 0; r < n; ++r)
