@@ -241,6 +241,127 @@ void lowbit_k_conv2d_u8s8(const lowbit_exec_t *exec,
 }
 
 //===----------------------------------------------------------------------===//
+// Depthwise convolution: one plane per channel, direct
+//===----------------------------------------------------------------------===//
+
+typedef struct depthwise_t {
+  const lowbit_conv2d_params_t *p;
+  const float *x, *w;
+  const lowbit_qweight_t *wq;
+  const float *bias;
+  float *y;
+} depthwise_t;
+
+/// Largest zero-padded input plane the vector path stages on the stack.
+#define DW_PLANE 16384
+/// 16 floats: one AVX-512 register, two AVX2 ones (GCC vector extension,
+/// lowered per LOWBIT_MULTIVERSION clone).
+typedef float v16f __attribute__((vector_size(64)));
+
+LOWBIT_MULTIVERSION
+static void depthwise_range(void *ctx, int64_t begin, int64_t end) {
+  const depthwise_t *t = (const depthwise_t *)ctx;
+  const lowbit_conv2d_params_t *p = t->p;
+  int64_t taps = p->kh * p->kw;
+  float wbuf[LOWBIT_DEPTHWISE_MAX_TAPS];
+  // The vector path: a zero-padded copy of the input plane, then each run
+  // of 16 outputs of a row accumulates all kh * kw taps in one register
+  // (short rows, ow = 5 in keyword spotting, cost a few FMAs per tap).
+  int64_t chunks = (p->ow + 15) / 16;
+  int64_t pw = (chunks * 16 - 1) * p->stride_w + (p->kw - 1) * p->dil_w + 1;
+  int64_t ph = (p->oh - 1) * p->stride_h + (p->kh - 1) * p->dil_h + 1;
+  float padded[DW_PLANE];
+  int vector = ph * pw <= DW_PLANE;
+  for (int64_t plane = begin; plane < end; ++plane) {
+    int64_t c = plane % p->c;
+    const float *wc = t->w ? t->w + c * taps : wbuf;
+    if (!t->w)
+      lowbit_k_gather_rows_q(p->c, taps, t->wq, 1, &c, wbuf);
+    const float *xp = t->x + plane * p->h * p->w;
+    float *yp = t->y + plane * p->oh * p->ow;
+    float b = t->bias ? t->bias[c] : 0.0f;
+    int relu = p->act == LOWBIT_ACT_RELU;
+    if (vector) {
+      memset(padded, 0, (size_t)(ph * pw) * sizeof(float));
+      for (int64_t iy = 0; iy < p->h; ++iy) {
+        int64_t r = iy + p->pad_t, n = p->w;
+        if (r >= ph)
+          break;
+        if (p->pad_l + n > pw)
+          n = pw - p->pad_l;
+        if (n > 0)
+          memcpy(padded + r * pw + p->pad_l, xp + iy * p->w,
+                 (size_t)n * sizeof(float));
+      }
+      // Two output rows at a time: independent FMA chains.
+      for (int64_t oy = 0; oy < p->oh; oy += 2) {
+        int64_t rows = p->oh - oy < 2 ? 1 : 2;
+        for (int64_t q = 0; q < chunks; ++q) {
+          v16f acc[2] = {{0}, {0}};
+          for (int64_t ky = 0; ky < p->kh; ++ky)
+            for (int64_t kx = 0; kx < p->kw; ++kx) {
+              float wv = wc[ky * p->kw + kx];
+              for (int64_t r = 0; r < 2; ++r) {
+                const float *s = padded +
+                                 ((oy + r) * p->stride_h + ky * p->dil_h) *
+                                     pw +
+                                 q * 16 * p->stride_w + kx * p->dil_w;
+                if (r >= rows)
+                  break;
+                v16f xv;
+                if (p->stride_w == 1) {
+                  memcpy(&xv, s, sizeof(xv));
+                } else {
+                  for (int j = 0; j < 16; ++j)
+                    xv[j] = s[j * p->stride_w];
+                }
+                acc[r] += wv * xv;
+              }
+            }
+          int64_t n = p->ow - q * 16 < 16 ? p->ow - q * 16 : 16;
+          for (int64_t r = 0; r < rows; ++r) {
+            float *yr = yp + (oy + r) * p->ow + q * 16;
+            for (int64_t j = 0; j < n; ++j) {
+              float v = acc[r][j] + b;
+              yr[j] = relu && v < 0.0f ? 0.0f : v;
+            }
+          }
+        }
+      }
+      continue;
+    }
+    // Planes too large to stage: bounds-checked direct loops.
+    for (int64_t oy = 0; oy < p->oh; ++oy)
+      for (int64_t ox = 0; ox < p->ow; ++ox) {
+        float v = b;
+        for (int64_t ky = 0; ky < p->kh; ++ky) {
+          int64_t iy = oy * p->stride_h - p->pad_t + ky * p->dil_h;
+          if (iy < 0 || iy >= p->h)
+            continue;
+          for (int64_t kx = 0; kx < p->kw; ++kx) {
+            int64_t ix = ox * p->stride_w - p->pad_l + kx * p->dil_w;
+            if (ix >= 0 && ix < p->w)
+              v += wc[ky * p->kw + kx] * xp[iy * p->w + ix];
+          }
+        }
+        yp[oy * p->ow + ox] = relu && v < 0.0f ? 0.0f : v;
+      }
+  }
+}
+
+void lowbit_k_depthwise2d(const lowbit_exec_t *exec,
+                          const lowbit_conv2d_params_t *p, const float *x,
+                          const float *w, const lowbit_qweight_t *wq,
+                          const float *bias, float *y) {
+  depthwise_t t = {p, x, w, wq, bias, y};
+  int64_t planes = p->n * p->c;
+  if (planes * p->oh * p->ow * p->kh * p->kw < (1 << 15))
+    depthwise_range(&t, 0, planes);
+  else
+    lowbit_parallel_for(exec->pool, planes, depthwise_range, &t);
+}
+
+//===----------------------------------------------------------------------===//
 // Pooling
 //===----------------------------------------------------------------------===//
 

@@ -175,6 +175,16 @@ void lowbit_k_quantize_u8(const lowbit_exec_t *exec, int64_t n,
                           const float *x, float scale, int32_t zero_point,
                           uint8_t *y);
 
+// Depthwise convolution (groups == C == O, one filter per channel), direct:
+// weights f32 [C][kh * kw] in |w|, or |wq| quantized in "FORMAT-rows" (one
+// row of kh * kw codes per channel, see lowbit_k_gather_rows_q); the other
+// is NULL. kh * kw <= LOWBIT_DEPTHWISE_MAX_TAPS. Parallel over planes.
+#define LOWBIT_DEPTHWISE_MAX_TAPS 1024
+void lowbit_k_depthwise2d(const lowbit_exec_t *exec,
+                          const lowbit_conv2d_params_t *p, const float *x,
+                          const float *w, const lowbit_qweight_t *wq,
+                          const float *bias, float *y);
+
 // The convolution with u8 activations (|zp_x|, |scale_x|: the input's
 // quantization) and int8 weights: per group, the [O/g, C/g * kh * kw]
 // matrix in "s8-panel16x4" (whole panels, groups stacked) with its column

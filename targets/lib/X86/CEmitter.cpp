@@ -117,6 +117,19 @@ int64_t appendBlob(std::string &blob, const char *data, int64_t bytes) {
   return off;
 }
 
+/// One filter per channel (groups == C == O): the direct depthwise kernel,
+/// weights kept per channel instead of in (mostly empty) 16-wide panels.
+bool isDepthwise(Operation *op) {
+  auto conv = dyn_cast<Conv2DOp>(op);
+  if (!conv || conv.getGroups() <= 1)
+    return false;
+  auto wt = cast<RankedTensorType>(conv.getWeight().getType());
+  int64_t c = conv.getInput().getType().getDimSize(1);
+  return wt.getDimSize(0) == int64_t(conv.getGroups()) &&
+         wt.getDimSize(1) == 1 && c == int64_t(conv.getGroups()) &&
+         wt.getDimSize(2) * wt.getDimSize(3) <= LOWBIT_DEPTHWISE_MAX_TAPS;
+}
+
 QuantizeOp w8a8Input(Operation *op) {
   if (!isa<LinearOp, Conv2DOp>(op))
     return {};
@@ -508,11 +521,12 @@ LogicalResult Emitter::planWeights() {
     };
     if (llvm::all_of(qw->getUsers(), [](Operation *u) {
           auto n = dyn_cast<OnnxNodeOp>(u);
-          return n && n.getOpType() == "Gather";
+          return (n && n.getOpType() == "Gather") || isDepthwise(u);
         })) {
-      // An embedding table: whole rows, byte-aligned ("FORMAT-rows"), so a
-      // gather decodes only the rows it reads.
-      int64_t rows = wt.getDimSize(0), cols = wt.getDimSize(1);
+      // An embedding table or depthwise filters: whole rows, byte-aligned
+      // ("FORMAT-rows"), so a gather decodes only the rows it reads and a
+      // depthwise convolution one channel's taps at a time.
+      int64_t rows = wt.getDimSize(0), cols = wt.getNumElements() / rows;
       int64_t g = grouped ? scheme.getGroupSize() : cols;
       int64_t groups = (cols + g - 1) / g, rowBytes = (cols * bits + 7) / 8;
       std::vector<uint8_t> packed(rows * rowBytes, 0);
@@ -631,7 +645,8 @@ LogicalResult Emitter::planWeights() {
       Operation *u = use.getOwner();
       if (isa<QWeightOp>(u))
         continue; // repacked with its qweight
-      if (isa<LinearOp, Conv2DOp>(u) && use.getOperandNumber() == 1)
+      if (isa<LinearOp, Conv2DOp>(u) && use.getOperandNumber() == 1 &&
+          !isDepthwise(u))
         packed = true;
       else
         plain = true;
@@ -1174,7 +1189,10 @@ LogicalResult Emitter::emitOp(Operation *op) {
   if (auto conv = dyn_cast<Conv2DOp>(op)) {
     Value w = conv.getWeight();
     bool quantized = qweights.count(w);
-    if (info[w].kind != Kind::Constant || info[w].packedOffset < 0)
+    // Depthwise f32 filters are a plain copy, everything else panels.
+    bool plainDepthwise = isDepthwise(op) && !quantized;
+    if (info[w].kind != Kind::Constant ||
+        (plainDepthwise ? info[w].weightOffset : info[w].packedOffset) < 0)
       return fail(op, "the weight is not a compile-time constant");
     auto xt = conv.getInput().getType();
     auto wt = cast<RankedTensorType>(w.getType());
@@ -1194,7 +1212,27 @@ LogicalResult Emitter::emitOp(Operation *op) {
     std::string bias = *biasOr;
     os << "  {\n    static const lowbit_conv2d_params_t p = " << params
        << ";\n";
-    if (QuantizeOp q = w8a8Input(op)) {
+    if (isDepthwise(op)) {
+      std::string w8 = "NULL", wq = "NULL";
+      if (quantized) {
+        if (!qweights.lookup(w).rows)
+          return fail(op, "the quantized filters are shared with a layer");
+        os << "    const lowbit_qweight_t q = " << qweightInit(w) << ";\n";
+        wq = "&q";
+      } else {
+        w8 = ptr(w);
+      }
+      os << llvm::formatv("    lowbit_k_depthwise2d(ex, &p, {0}, {1}, {2}, {3}, "
+                          "{4});\n  }\n",
+                          ptr(conv.getInput()), w8, wq, bias,
+                          ptr(conv.getOutput()));
+      report.kind = (llvm::Twine("depthwise2d") +
+                     (quantized ? " " + qweights.lookup(w).format : "") +
+                     (fusedAct.lookup(op) ? "+relu" : ""))
+                        .str();
+      report.weightBytes = quantized ? qweights.lookup(w).bytes
+                                     : wt.getNumElements() * 4;
+    } else if (QuantizeOp q = w8a8Input(op)) {
       auto uq = cast<quant::UniformQuantizedType>(
           getElementTypeOrSelf(q.getOutput().getType()));
       QWeightInfo qi = qweights.lookup(w);

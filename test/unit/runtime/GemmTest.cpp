@@ -147,6 +147,26 @@ TEST(RuntimeGemm, BatchedActivationsMatchNaive) {
   lowbit_threadpool_destroy(pool);
 }
 
+/// Output (b, o, oy, ox) of the grouped convolution in float64, before
+/// the activation; w is ONNX's [O, C/g, kh, kw].
+double directConv(const lowbit_conv2d_params_t &p, const std::vector<float> &x,
+                  const std::vector<float> &w, const std::vector<float> &bias,
+                  int64_t b, int64_t o, int64_t oy, int64_t ox) {
+  int64_t cg = p.c / p.groups, og = p.o / p.groups, g = o / og;
+  double ref = bias[o];
+  for (int64_t ci = 0; ci < cg; ++ci)
+    for (int64_t ky = 0; ky < p.kh; ++ky)
+      for (int64_t kx = 0; kx < p.kw; ++kx) {
+        int64_t iy = oy * p.stride_h - p.pad_t + ky * p.dil_h;
+        int64_t ix = ox * p.stride_w - p.pad_l + kx * p.dil_w;
+        if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w)
+          continue;
+        ref += double(x[((b * p.c + g * cg + ci) * p.h + iy) * p.w + ix]) *
+               double(w[(o * cg + ci) * p.kh * p.kw + ky * p.kw + kx]);
+      }
+  return ref;
+}
+
 TEST(RuntimeConv, MatchesDirectConvolution) {
   std::mt19937 rng(2);
   lowbit_conv2d_params_t p = {2, 4, 7, 6, 6, 0, 0, 3, 2, 2, 1, 1, 0, 1, 2, 2, 0};
@@ -171,21 +191,70 @@ TEST(RuntimeConv, MatchesDirectConvolution) {
       for (int64_t o = 0; o < p.o; ++o)
         for (int64_t oy = 0; oy < p.oh; ++oy)
           for (int64_t ox = 0; ox < p.ow; ++ox) {
-            int64_t g = o / og;
-            double ref = bias[o];
-            for (int64_t ci = 0; ci < cg; ++ci)
-              for (int64_t ky = 0; ky < p.kh; ++ky)
-                for (int64_t kx = 0; kx < p.kw; ++kx) {
-                  int64_t iy = oy * p.stride_h - p.pad_t + ky * p.dil_h;
-                  int64_t ix = ox * p.stride_w - p.pad_l + kx * p.dil_w;
-                  if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w)
-                    continue;
-                  ref += double(x[((b * p.c + g * cg + ci) * p.h + iy) * p.w +
-                                  ix]) *
-                         double(w[(o * cg + ci) * p.kh * p.kw + ky * p.kw + kx]);
-                }
+            double ref = directConv(p, x, w, bias, b, o, oy, ox);
             ASSERT_NEAR(y[((b * p.o + o) * p.oh + oy) * p.ow + ox], ref, 1e-4)
                 << isa.name;
           }
   }
+}
+
+// The direct depthwise kernel against a float64 reference: strides,
+// dilations, padding on one side only (oh/ow from a larger bottom/right
+// pad), odd row counts (the two-row step), ReLU, a plane too large to stage,
+// f32 filters and int4 filters in "int4-rows" with a table.
+TEST(RuntimeConv, DepthwiseMatchesDirectConvolution) {
+  std::mt19937 rng(5);
+  struct Case {
+    int64_t h, w, kh, kw, sh, sw, pt, pl, pb, pr, dh, dw;
+    int act;
+  };
+  for (Case k : {Case{7, 6, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 0},
+                 Case{9, 11, 3, 3, 2, 2, 1, 1, 1, 1, 1, 1, 1},
+                 Case{10, 4, 10, 4, 2, 2, 4, 1, 5, 1, 1, 1, 0},
+                 Case{8, 9, 3, 2, 1, 3, 0, 2, 2, 0, 2, 2, 1},
+                 // Larger than the staged plane: the bounds-checked path.
+                 Case{140, 131, 3, 3, 1, 1, 1, 1, 1, 1, 1, 1, 1}})
+    for (bool quantized : {false, true}) {
+      lowbit_conv2d_params_t p = {2,    5,    k.h,  k.w,  5,    0,   0,
+                                  k.kh, k.kw, k.sh, k.sw, k.pt, k.pl, k.dh,
+                                  k.dw, 5,    k.act};
+      p.oh = (k.h + k.pt + k.pb - k.dh * (k.kh - 1) - 1) / k.sh + 1;
+      p.ow = (k.w + k.pl + k.pr - k.dw * (k.kw - 1) - 1) / k.sw + 1;
+      int64_t taps = k.kh * k.kw;
+      std::vector<float> x = randomVec(p.n * p.c * p.h * p.w, rng),
+                         w = randomVec(p.c * taps, rng),
+                         bias = randomVec(p.c, rng);
+      // int4 codes, one scale per channel, values from a table.
+      std::vector<float> lut(16), scales(p.c);
+      std::vector<uint8_t> rows(p.c * ((taps * 4 + 7) / 8), 0);
+      for (int i = 0; i < 16; ++i)
+        lut[i] = float(i) - 8.0f;
+      for (int64_t c = 0; c < p.c; ++c) {
+        scales[c] = 0.05f * float(c + 1);
+        for (int64_t j = 0; j < taps; ++j) {
+          uint32_t code = rng() % 16;
+          rows[c * ((taps * 4 + 7) / 8) + j / 2] |= uint8_t(code << (4 * (j % 2)));
+          if (quantized)
+            w[c * taps + j] = lut[code] * scales[c];
+        }
+      }
+      lowbit_qweight_t q = {rows.data(), scales.data(), taps, 4, lut.data(),
+                            nullptr};
+      std::vector<float> y(p.n * p.o * p.oh * p.ow);
+      lowbit_exec_t ex = {nullptr, nullptr, nullptr, lowbit_cpu_detect()};
+      lowbit_k_depthwise2d(&ex, &p, x.data(), quantized ? nullptr : w.data(),
+                           quantized ? &q : nullptr, bias.data(), y.data());
+      for (int64_t b = 0; b < p.n; ++b)
+        for (int64_t c = 0; c < p.c; ++c)
+          for (int64_t oy = 0; oy < p.oh; ++oy)
+            for (int64_t ox = 0; ox < p.ow; ++ox) {
+              double ref = directConv(p, x, w, bias, b, c, oy, ox);
+              if (k.act == LOWBIT_ACT_RELU && ref < 0)
+                ref = 0;
+              ASSERT_NEAR(y[((b * p.c + c) * p.oh + oy) * p.ow + ox], ref,
+                          1e-4)
+                  << "h=" << k.h << " kh=" << k.kh << " sw=" << k.sw
+                  << " quantized=" << quantized;
+            }
+    }
 }
