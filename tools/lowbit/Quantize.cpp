@@ -245,6 +245,98 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
       ->group("Quantization");
 }
 
+/// --embeddings: runs lowbit-quantize-embeddings and lists the tables it
+/// quantized in `out` (the report's "embeddings"). Returns an exit code.
+static int quantizeEmbeddings(func::FuncOp func, const QuantArgs &args,
+                              const std::vector<std::string> &native,
+                              json &out) {
+  if (args.embeddings.empty() || args.embeddings == "f32" ||
+      args.embeddings == "float")
+    return kOk;
+  std::optional<WeightCandidate> c = parseWeightCandidate(args.embeddings);
+  if (!c || !c->format) {
+    llvm::errs() << "lowbit: error: --embeddings '" << args.embeddings
+                 << "' is not a signed weight format (int2..int8, nf4, "
+                    "fp8_e4m3, fp8_e5m2, fp4_e2m1, optionally /gSIZE)\n";
+    return kUsage;
+  }
+  if (!nativeOk(*c, native)) {
+    llvm::errs() << "lowbit: error: unsupported by the x86 target: "
+                 << "--embeddings " << args.embeddings
+                 << " (natively: " << nativeList(native) << ")\n";
+    return kUnsupported;
+  }
+  QuantizeEmbeddingsPassOptions opts;
+  opts.format = stringifyQuantFormat(*c->format).str();
+  opts.groupSize = c->groupSize;
+  opts.scaleType = args.scaleType;
+  if (failed(runPass(func, createQuantizeEmbeddingsPass(opts))))
+    return kInvalid;
+  int scaleBytes = args.scaleType == "f16" ? 2 : 4;
+  func.walk([&](QWeightOp qw) {
+    if (llvm::none_of(qw->getUsers(), [](Operation *u) {
+          auto n = dyn_cast<OnnxNodeOp>(u);
+          return n && n.getOpType() == "Gather";
+        }))
+      return;
+    auto t = qw.getOutput().getType();
+    double bytes = double(qw.getData().getType().getNumElements()) +
+                   double(qw.getScales().getType().getNumElements()) *
+                       scaleBytes;
+    out.push_back({{"name", getNodeName(qw)},
+                   {"shape", {t.getDimSize(0), t.getDimSize(1)}},
+                   {"format", c->label()},
+                   {"bytes", bytes},
+                   {"float_bytes", 4.0 * t.getNumElements()}});
+  });
+  if (out.empty())
+    llvm::errs() << "lowbit: warning: --embeddings: the model has no "
+                    "constant table read by a Gather along axis 0\n";
+  return kOk;
+}
+
+/// --smooth: SmoothQuant on the layers that will run W8A8 (int8 weights,
+/// one scale per output channel: a layer's own scheme, or the uniform
+/// candidate), then their new inputs' ranges. Returns false on failure.
+static bool
+smoothW8A8Layers(func::FuncOp func, ArrayRef<Operation *> layers,
+                 const std::vector<WeightCandidate> &candidates, bool budgeted,
+                 double alpha, ArrayRef<std::vector<Tensor>> batches,
+                 RangeObserver observer,
+                 llvm::DenseMap<Operation *, ActivationRange> &ranges,
+                 llvm::DenseSet<Value> &layerWeights,
+                 llvm::DenseSet<Operation *> &smoothedLayers) {
+  std::vector<Operation *> w8a8;
+  for (Operation *op : layers) {
+    std::optional<WeightCandidate> c;
+    if (auto scheme = op->getAttrOfType<SchemeAttr>("lowbit.weight_scheme"))
+      c = WeightCandidate{scheme.getFormat(),
+                          scheme.getGranularity() == Granularity::Group
+                              ? scheme.getGroupSize()
+                              : 0};
+    else if (!budgeted && !op->hasAttr("lowbit.weight_float") &&
+             !candidates.empty())
+      c = candidates[0];
+    if (c && c->format == QuantFormat::Int8 &&
+        (c->groupSize == 0 || isa<Conv2DOp>(op)))
+      w8a8.push_back(op);
+  }
+  SmallVector<Operation *> smoothed =
+      smoothActivations(func, w8a8, ranges, alpha);
+  for (Operation *op : smoothed) {
+    layerWeights.insert(op->getOperand(1));
+    smoothedLayers.insert(op);
+  }
+  if (smoothed.empty())
+    return true;
+  FailureOr<llvm::DenseMap<Operation *, ActivationRange>> r =
+      calibrateActivations(func, layers, batches, observer);
+  if (failed(r))
+    return false;
+  ranges = std::move(*r);
+  return true;
+}
+
 int applyQuantization(func::FuncOp func, const QuantArgs &args,
                       const std::string &modelPath,
                       const std::vector<std::string> &native,
@@ -443,45 +535,8 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
   // Embedding tables first, so that the layer search measures the model as
   // it will run and size budgets count the quantized tables.
   json embeddings = json::array();
-  if (!args.embeddings.empty() && args.embeddings != "f32" &&
-      args.embeddings != "float") {
-    std::optional<WeightCandidate> c = parseWeightCandidate(args.embeddings);
-    if (!c || !c->format)
-      return usage("--embeddings '" + args.embeddings +
-                   "' is not a signed weight format (int2..int8, nf4, "
-                   "fp8_e4m3, fp8_e5m2, fp4_e2m1, optionally /gSIZE)");
-    if (!nativeOk(*c, native)) {
-      llvm::errs() << "lowbit: error: unsupported by the x86 target: "
-                   << "--embeddings " << args.embeddings
-                   << " (natively: " << nativeList(native) << ")\n";
-      return kUnsupported;
-    }
-    QuantizeEmbeddingsPassOptions eopts;
-    eopts.format = stringifyQuantFormat(*c->format).str();
-    eopts.groupSize = c->groupSize;
-    eopts.scaleType = args.scaleType;
-    if (failed(runPass(func, createQuantizeEmbeddingsPass(eopts))))
-      return kInvalid;
-    func.walk([&](QWeightOp qw) {
-      if (llvm::none_of(qw->getUsers(), [](Operation *u) {
-            auto n = dyn_cast<OnnxNodeOp>(u);
-            return n && n.getOpType() == "Gather";
-          }))
-        return;
-      auto t = qw.getOutput().getType();
-      double bytes = double(qw.getData().getType().getNumElements()) +
-                     double(qw.getScales().getType().getNumElements()) *
-                         (f16 ? 2 : 4);
-      embeddings.push_back({{"name", getNodeName(qw)},
-                            {"shape", {t.getDimSize(0), t.getDimSize(1)}},
-                            {"format", c->label()},
-                            {"bytes", bytes},
-                            {"float_bytes", 4.0 * t.getNumElements()}});
-    });
-    if (embeddings.empty())
-      llvm::errs() << "lowbit: warning: --embeddings: the model has no "
-                      "constant table read by a Gather along axis 0\n";
-  }
+  if (int rc = quantizeEmbeddings(func, args, native, embeddings))
+    return rc;
   report["embeddings"] = embeddings;
   Progress progress;
   std::optional<SensitivityResult> analysis;
@@ -710,37 +765,11 @@ int applyQuantization(func::FuncOp func, const QuantArgs &args,
     if (failed(r))
       return kInvalid;
     ranges = std::move(*r);
-    if (args.smooth > 0) {
-      // Only layers that will run W8A8 (int8 weights, one scale per output
-      // channel), then their new inputs' ranges.
-      std::vector<Operation *> w8a8;
-      for (Operation *op : layers) {
-        std::optional<WeightCandidate> c;
-        if (auto scheme = op->getAttrOfType<SchemeAttr>("lowbit.weight_scheme"))
-          c = WeightCandidate{scheme.getFormat(),
-                              scheme.getGranularity() == Granularity::Group
-                                  ? scheme.getGroupSize()
-                                  : 0};
-        else if (!budgeted && !op->hasAttr("lowbit.weight_float") &&
-                 !candidates.empty())
-          c = candidates[0];
-        if (c && c->format == QuantFormat::Int8 &&
-            (c->groupSize == 0 || isa<Conv2DOp>(op)))
-          w8a8.push_back(op);
-      }
-      SmallVector<Operation *> smoothed =
-          smoothActivations(func, w8a8, ranges, args.smooth);
-      for (Operation *op : smoothed) {
-        layerWeights.insert(op->getOperand(1));
-        smoothedLayers.insert(op);
-      }
-      if (!smoothed.empty()) {
-        r = calibrateActivations(func, layers, batches, observer);
-        if (failed(r))
-          return kInvalid;
-        ranges = std::move(*r);
-      }
-    }
+    if (args.smooth > 0 &&
+        !smoothW8A8Layers(func, layers, candidates, budgeted, args.smooth,
+                          batches, observer, ranges, layerWeights,
+                          smoothedLayers))
+      return kInvalid;
     progress("activation ranges", 1, 1);
   }
 
