@@ -124,9 +124,12 @@ double mlir::lowbit::outputDistortion(
 
 /// Runs `func` on `batches` with `op`'s weight replaced by `weight` (same
 /// shape), then puts the original back.
+/// With `caches` (every result of the unchanged model, one map per batch)
+/// only the ops from `op` onward run.
 static FailureOr<std::vector<std::vector<Tensor>>>
 runWithWeight(func::FuncOp func, Operation *op, ArrayRef<float> weight,
-              ArrayRef<std::vector<Tensor>> batches, StringRef name) {
+              ArrayRef<std::vector<Tensor>> batches, StringRef name,
+              ArrayRef<llvm::DenseMap<Value, Tensor>> caches = {}) {
   Value original = op->getOperand(1);
   OpBuilder b(op);
   Value replaced = makeF32Constant(
@@ -134,8 +137,13 @@ runWithWeight(func::FuncOp func, Operation *op, ArrayRef<float> weight,
   op->setOperand(1, replaced);
   std::vector<std::vector<Tensor>> outputs;
   LogicalResult ok = success();
-  for (const auto &inputs : batches) {
-    FailureOr<std::vector<Tensor>> out = interpret(func, inputs);
+  for (auto [b, inputs] : llvm::enumerate(batches)) {
+    InterpreterOptions opts;
+    if (b < caches.size()) {
+      opts.resumeAt = op;
+      opts.cache = &caches[b];
+    }
+    FailureOr<std::vector<Tensor>> out = interpret(func, inputs, opts);
     if (failed(out)) {
       ok = failure();
       break;
@@ -195,6 +203,9 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
       std::max<int64_t>(1, std::min<int64_t>(options.probeBatches,
                                              batches.size()));
   std::vector<std::vector<Tensor>> reference;
+  // Every result on the probe batches, so that a probe re-runs the model
+  // only from its layer on (the tensors share their buffers).
+  std::vector<llvm::DenseMap<Value, Tensor>> caches(probeBatches);
   for (auto [b, inputs] : llvm::enumerate(batches)) {
     progress("calibrating", b, batches.size());
     for (BlockArgument arg : func.getArguments())
@@ -203,11 +214,14 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
           accumulateInput(layers[l], layers[l].result.op,
                           inputs[arg.getArgNumber()]);
     InterpreterOptions opts;
-    opts.observer = [&](Operation *op, ArrayRef<Tensor> results) {
-      for (auto [i, r] : llvm::enumerate(op->getResults()))
+    opts.observer = [&, b = b](Operation *op, ArrayRef<Tensor> results) {
+      for (auto [i, r] : llvm::enumerate(op->getResults())) {
+        if (b < caches.size())
+          caches[b][r] = results[i];
         if (auto it = readers.find(r); it != readers.end())
           for (size_t l : it->second)
             accumulateInput(layers[l], layers[l].result.op, results[i]);
+      }
     };
     FailureOr<std::vector<Tensor>> out = interpret(func, inputs, opts);
     if (failed(out))
@@ -249,14 +263,15 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
     const Eigen::MatrixXf &h = s.hMean;
     double energy = double((dw * h).cwiseProduct(dw).sum());
 
-    FailureOr<std::vector<std::vector<Tensor>>> noisy =
-        runWithWeight(func, r.op, perturbed, probeInputs, "probe_weight");
+    FailureOr<std::vector<std::vector<Tensor>>> noisy = runWithWeight(
+        func, r.op, perturbed, probeInputs, "probe_weight", caches);
     if (failed(noisy))
       return failure();
     double loss = outputDistortion(*noisy, probeRef);
     r.gain = energy > 0 ? loss / energy : 0;
   }
   progress("probing layers", layers.size(), layers.size());
+  caches.clear();
 
   // 3. The exact error of each candidate: tr(dW H dW^T) with H per row.
   for (auto [l, s] : llvm::enumerate(layers)) {

@@ -28,6 +28,12 @@ struct InterpreterOptions {
   /// Called after every op, before anything reads its results, and may
   /// replace them (the sensitivity analysis perturbs one layer's output).
   std::function<void(Operation *, std::vector<Tensor> &)> transform;
+  /// Partial re-execution: ops before `resumeAt` (constants excepted) are
+  /// not run; their results come from `cache` (e.g. every result of an
+  /// earlier run on the same inputs, recorded by `observer`). The
+  /// sensitivity probes change one layer and re-run only from it.
+  Operation *resumeAt = nullptr;
+  const llvm::DenseMap<Value, Tensor> *cache = nullptr;
 };
 
 /// Runs `func` on `inputs` (one per argument, in order) and returns one
