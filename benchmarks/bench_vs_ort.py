@@ -8,8 +8,13 @@ ratio lowbit / ORT (below 1.0: lowbit is faster).
       --shared ../shared --threads 1 2 --iters 50
 
 ONNX Runtime runs with all graph optimizations, intra_op_num_threads = T and
-one inter-op thread; lowbit with `lowbit bench --threads T`. Both get the
-same real inputs (the models' test data; MiniLM: 32 real sentences).
+one inter-op thread; lowbit with `lowbit bench --threads T` (and --cpu
+FAMILY: the kernel family, e.g. avx2 on an AVX-512 machine). Both get the
+same real inputs (the models' test data; MiniLM: 32 real sentences). The
+int8 rows are the shared KWS QDQ model and the MLPerf Tiny int8 models
+converted by scripts/models/tflite_qdq.py (pip `tflite`); ORT's optimized
+int8 kernels are not exact on AVX2, lowbit's are (docs/x86-target.md).
+--only SUBSTRING keeps the rows whose name contains it.
 """
 import argparse
 import json
@@ -41,7 +46,7 @@ def ort_median(model, feeds, threads, iters, warmup):
     return float(np.median(times))
 
 
-def lowbit_median(lowbit, model, feeds, threads, iters, warmup, work):
+def lowbit_median(lowbit, model, feeds, threads, iters, warmup, work, cpu="native"):
     out = os.path.join(work, os.path.basename(model) + "-" + "-".join(
         "x".join(map(str, a.shape)) for a in feeds.values()))
     if not os.path.isdir(out):
@@ -50,13 +55,31 @@ def lowbit_median(lowbit, model, feeds, threads, iters, warmup, work):
             cmd += ["--input-shape", "%s=%s" % (n, "x".join(map(str, a.shape)))]
         subprocess.run(cmd, check=True, capture_output=True)
     cmd = [lowbit, "bench", out, "--threads", str(threads), "--iters", str(iters),
-           "--warmup", str(warmup), "--json"]
+           "--warmup", str(warmup), "--json", "--cpu", cpu]
     for n, a in feeds.items():
         path = os.path.join(work, "in_%s.npy" % n)
         np.save(path, a)
         cmd += ["--input", "%s=%s" % (n, path)]
     res = subprocess.run(cmd, check=True, capture_output=True, text=True)
     return json.loads(res.stdout.strip().splitlines()[-1])["median_ms"]
+
+
+def tiny_int8_cases(shared):
+    """MLPerf Tiny int8 .tflite -> ONNX QDQ (NHWC inputs), if pip tflite."""
+    script = os.path.join(HERE, "..", "scripts", "models", "tflite_qdq.py")
+    rng = np.random.default_rng(0)
+    out = []
+    for name, stem, shape in [("ResNet-8 int8 QDQ, batch 1", "pretrainedResnet_quant", (1, 32, 32, 3)),
+                              ("MobileNetV1-0.25 VWW int8 QDQ, batch 1", "vww_96_int8", (1, 96, 96, 3)),
+                              ("FC autoencoder int8 QDQ, batch 1", "ad01_int8", (1, 640))]:
+        src = os.path.join(shared, "models", "mlperf-tiny", stem + ".tflite")
+        res = subprocess.run([sys.executable, script, src], capture_output=True, text=True)
+        if res.returncode != 0:
+            print("skipping %s: %s" % (name, res.stderr.strip()[-200:]), file=sys.stderr)
+            continue
+        x = rng.uniform(0, 255 if "ResNet" in name else 1, shape).astype(np.float32)
+        out.append((name, res.stdout.strip().splitlines()[-1], {"input": x}))
+    return out
 
 
 def cases(shared):
@@ -71,6 +94,11 @@ def cases(shared):
         mnist = np.load(os.path.join(d, "mnist_test.npz"))["image"][:1].astype(np.float32)
         out.append(("mnist-8, batch 1", os.path.join(m, "mnist-8.onnx"),
                     {"Input3": mnist.reshape(1, 1, 28, 28)}))
+        kws = np.load(os.path.join(d, "kws01_test.npz"))["features"][:1].astype(np.float32)
+        out.append(("KWS DS-CNN int8 QDQ, batch 1",
+                    os.path.join(m, "mlperf-tiny-onnx", "kws_dscnn_int8_qdq.onnx"),
+                    {"input": kws}))
+        out += tiny_int8_cases(shared)
         rng = np.random.default_rng(0)
         out.append(("ResNet-8 CIFAR-10, batch 1",
                     os.path.join(m, "mlperf-tiny-onnx", "resnet8_cifar10_float.onnx"),
@@ -97,10 +125,15 @@ def main():
     ap.add_argument("--iters", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
     ap.add_argument("--json", help="also write the table here")
+    ap.add_argument("--only", help="keep the models whose name contains this")
+    ap.add_argument("--cpu", default="native",
+                    help="lowbit's kernel family: native, avx512, avx2, reference")
     args = ap.parse_args()
     rows = []
     with tempfile.TemporaryDirectory() as work:
         for name, model, feeds in cases(args.shared):
+            if args.only and args.only not in name:
+                continue
             # ONNX Runtime wants the model's own input names.
             sess = ort.InferenceSession(model, providers=["CPUExecutionProvider"])
             names = [i.name for i in sess.get_inputs()]
@@ -109,7 +142,7 @@ def main():
             for t in args.threads:
                 o = ort_median(model, feeds, t, args.iters, args.warmup)
                 l = lowbit_median(args.lowbit, model, feeds, t, args.iters,
-                                  args.warmup, work)
+                                  args.warmup, work, args.cpu)
                 rows.append({"model": name, "threads": t, "ort_ms": o,
                              "lowbit_ms": l, "ratio": l / o})
                 print("%-36s %d thread%s  ORT %9.3f ms  lowbit %9.3f ms  "

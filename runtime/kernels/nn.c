@@ -2,8 +2,9 @@
 // SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
 #include "../src/internal.h"
 
-// The row kernels use LOWBIT_MULTIVERSION (internal.h), so expf and the
-// reductions vectorize at the machine's width.
+// The row kernels are built per ISA (LOWBIT_ISA_RANGE, internal.h) and
+// chosen from exec->cpu, so expf and the reductions vectorize at the
+// machine's width and --cpu selects which build runs.
 
 #include <float.h>
 #include <math.h>
@@ -255,11 +256,10 @@ typedef struct depthwise_t {
 /// Largest zero-padded input plane the vector path stages on the stack.
 #define DW_PLANE 16384
 /// 16 floats: one AVX-512 register, two AVX2 ones (GCC vector extension,
-/// lowered per LOWBIT_MULTIVERSION clone).
+/// lowered per LOWBIT_ISA_RANGE build).
 typedef float v16f __attribute__((vector_size(64)));
 
-LOWBIT_MULTIVERSION
-static void depthwise_range(void *ctx, int64_t begin, int64_t end) {
+LOWBIT_ISA_BODY void depthwise_range(void *ctx, int64_t begin, int64_t end) {
   const depthwise_t *t = (const depthwise_t *)ctx;
   const lowbit_conv2d_params_t *p = t->p;
   int64_t taps = p->kh * p->kw;
@@ -349,72 +349,19 @@ static void depthwise_range(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
+LOWBIT_ISA_RANGE(depthwise_range)
+
 void lowbit_k_depthwise2d(const lowbit_exec_t *exec,
                           const lowbit_conv2d_params_t *p, const float *x,
                           const float *w, const lowbit_qweight_t *wq,
                           const float *bias, float *y) {
   depthwise_t t = {p, x, w, wq, bias, y};
   int64_t planes = p->n * p->c;
+  lowbit_range_fn fn = depthwise_range_for(exec->cpu);
   if (planes * p->oh * p->ow * p->kh * p->kw < (1 << 15))
-    depthwise_range(&t, 0, planes);
+    fn(&t, 0, planes);
   else
-    lowbit_parallel_for(exec->pool, planes, depthwise_range, &t);
-}
-
-//===----------------------------------------------------------------------===//
-// Pooling
-//===----------------------------------------------------------------------===//
-
-typedef struct pool_t {
-  const lowbit_pool2d_params_t *p;
-  const float *x;
-  float *y;
-} pool_t;
-
-LOWBIT_MULTIVERSION
-static void pool_range(void *ctx, int64_t begin, int64_t end) {
-  const pool_t *t = (const pool_t *)ctx;
-  const lowbit_pool2d_params_t *p = t->p;
-  for (int64_t plane = begin; plane < end; ++plane) {
-    const float *x = t->x + plane * p->h * p->w;
-    float *y = t->y + plane * p->oh * p->ow;
-    for (int64_t oy = 0; oy < p->oh; ++oy)
-      for (int64_t ox = 0; ox < p->ow; ++ox) {
-        float acc = p->kind == 0 ? -FLT_MAX : 0.0f;
-        int64_t count = 0, padded = 0;
-        for (int64_t ky = 0; ky < p->kh; ++ky) {
-          int64_t iy = oy * p->stride_h - p->pad_t + ky * p->dil_h;
-          for (int64_t kx = 0; kx < p->kw; ++kx) {
-            int64_t ix = ox * p->stride_w - p->pad_l + kx * p->dil_w;
-            if (iy >= -p->pad_t && iy < p->h + p->pad_b && ix >= -p->pad_l &&
-                ix < p->w + p->pad_r)
-              ++padded;
-            if (iy < 0 || iy >= p->h || ix < 0 || ix >= p->w)
-              continue;
-            float v = x[iy * p->w + ix];
-            ++count;
-            if (p->kind == 0)
-              acc = v > acc ? v : acc;
-            else
-              acc += v;
-          }
-        }
-        if (p->kind == 1)
-          acc /= (float)(count ? count : 1);
-        else if (p->kind == 2)
-          acc /= (float)(padded ? padded : 1);
-        y[oy * p->ow + ox] = acc;
-      }
-  }
-}
-
-void lowbit_k_pool2d(const lowbit_exec_t *exec, const lowbit_pool2d_params_t *p,
-                     const float *x, float *y) {
-  pool_t t = {p, x, y};
-  if (p->nc * p->oh * p->ow * p->kh * p->kw > 16384)
-    lowbit_parallel_for(exec->pool, p->nc, pool_range, &t);
-  else
-    pool_range(&t, 0, p->nc);
+    lowbit_parallel_for(exec->pool, planes, fn, &t);
 }
 
 //===----------------------------------------------------------------------===//
@@ -429,8 +376,7 @@ typedef struct softmax_t {
 } softmax_t;
 
 /// Rows contiguous in memory (inner == 1): loops the compiler vectorizes.
-LOWBIT_MULTIVERSION
-static void softmax_rows(const softmax_t *t, int64_t begin, int64_t end) {
+LOWBIT_ISA_BODY void softmax_rows(const softmax_t *t, int64_t begin, int64_t end) {
   for (int64_t row = begin; row < end; ++row) {
     const float *x = t->x + row * t->len;
     float *y = t->y + row * t->len;
@@ -454,7 +400,7 @@ static void softmax_rows(const softmax_t *t, int64_t begin, int64_t end) {
   }
 }
 
-static void softmax_range(void *ctx, int64_t begin, int64_t end) {
+LOWBIT_ISA_BODY void softmax_range(void *ctx, int64_t begin, int64_t end) {
   const softmax_t *t = (const softmax_t *)ctx;
   if (t->inner == 1) {
     softmax_rows(t, begin, end);
@@ -486,14 +432,17 @@ static void softmax_range(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
+LOWBIT_ISA_RANGE(softmax_range)
+
 void lowbit_k_softmax(const lowbit_exec_t *exec, int64_t outer, int64_t len,
                       int64_t inner, const float *x, float *y, int kind) {
   softmax_t t = {len, inner, x, y, kind};
   int64_t rows = outer * inner;
+  lowbit_range_fn fn = softmax_range_for(exec->cpu);
   if (rows * len > 16384)
-    lowbit_parallel_for(exec->pool, rows, softmax_range, &t);
+    lowbit_parallel_for(exec->pool, rows, fn, &t);
   else
-    softmax_range(&t, 0, rows);
+    fn(&t, 0, rows);
 }
 
 typedef struct layernorm_t {
@@ -503,8 +452,7 @@ typedef struct layernorm_t {
   float *y;
 } layernorm_t;
 
-LOWBIT_MULTIVERSION
-static void layernorm_range(void *ctx, int64_t begin, int64_t end) {
+LOWBIT_ISA_BODY void layernorm_range(void *ctx, int64_t begin, int64_t end) {
   const layernorm_t *t = (const layernorm_t *)ctx;
   for (int64_t row = begin; row < end; ++row) {
     const float *x = t->x + row * t->len;
@@ -525,14 +473,17 @@ static void layernorm_range(void *ctx, int64_t begin, int64_t end) {
   }
 }
 
+LOWBIT_ISA_RANGE(layernorm_range)
+
 void lowbit_k_layernorm(const lowbit_exec_t *exec, int64_t rows, int64_t len,
                         const float *x, const float *scale, const float *bias,
                         float epsilon, float *y) {
   layernorm_t t = {len, x, scale, bias, epsilon, y};
+  lowbit_range_fn fn = layernorm_range_for(exec->cpu);
   if (rows * len > 16384)
-    lowbit_parallel_for(exec->pool, rows, layernorm_range, &t);
+    lowbit_parallel_for(exec->pool, rows, fn, &t);
   else
-    layernorm_range(&t, 0, rows);
+    fn(&t, 0, rows);
 }
 
 lowbit_status_t lowbit_k_gather_rows(int64_t rows, int64_t row_bytes,

@@ -7,9 +7,12 @@
 
 #include <stdint.h>
 
+typedef void (*lowbit_range_fn)(void *ctx, int64_t begin, int64_t end);
+
 // Loops built for AVX-512, AVX2 and baseline x86-64; the loader picks one
-// per CPU (GCC function multiversioning), so plain C vectorizes at the
-// machine's width.
+// per CPU (GCC function multiversioning). Only for loops whose result does
+// not depend on the ISA (elementwise, no reassociation, no FMA contraction
+// that changes a rounding): --cpu cannot reach them.
 #if defined(__x86_64__) && defined(__GNUC__) && !defined(__clang__)
 #define LOWBIT_MULTIVERSION                                                    \
   __attribute__((target_clones("avx512f", "avx2", "default")))
@@ -17,10 +20,58 @@
 #define LOWBIT_MULTIVERSION
 #endif
 
+// The kernel family exec->cpu selects: what --cpu avx512|avx2|reference
+// means for every dispatched kernel.
+typedef enum lowbit_isa_t {
+  LOWBIT_ISA_REFERENCE = 0,
+  LOWBIT_ISA_AVX2 = 1,
+  LOWBIT_ISA_AVX512 = 2,
+} lowbit_isa_t;
+static inline lowbit_isa_t lowbit_isa(uint32_t cpu) {
+  if (cpu & LOWBIT_CPU_REFERENCE)
+    return LOWBIT_ISA_REFERENCE;
+  if (cpu & LOWBIT_CPU_AVX512)
+    return LOWBIT_ISA_AVX512;
+  if (cpu & LOWBIT_CPU_AVX2)
+    return LOWBIT_ISA_AVX2;
+  return LOWBIT_ISA_REFERENCE;
+}
+
+// Range loops whose floating-point result depends on the vector width
+// (reductions, FMA contraction) are built once per ISA and chosen from
+// exec->cpu, so that `--cpu reference` really runs baseline code and an
+// AVX-512 machine also runs (and tests) the AVX2 build. Write the body as
+//   LOWBIT_ISA_BODY void foo(void *ctx, int64_t begin, int64_t end)
+// then LOWBIT_ISA_RANGE(foo) defines foo_for(cpu) -> lowbit_range_fn.
+#define LOWBIT_ISA_BODY static inline __attribute__((always_inline))
+#if defined(__x86_64__) && defined(__GNUC__)
+#define LOWBIT_ISA_RANGE(name)                                                 \
+  __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl,avx2,fma")))      \
+  static void name##_avx512(void *c, int64_t b, int64_t e) { name(c, b, e); } \
+  __attribute__((target("avx2,fma"))) static void name##_avx2(               \
+      void *c, int64_t b, int64_t e) {                                         \
+    name(c, b, e);                                                             \
+  }                                                                            \
+  static void name##_ref(void *c, int64_t b, int64_t e) { name(c, b, e); }    \
+  static lowbit_range_fn name##_for(uint32_t cpu) {                            \
+    switch (lowbit_isa(cpu)) {                                                 \
+    case LOWBIT_ISA_AVX512: return name##_avx512;                              \
+    case LOWBIT_ISA_AVX2: return name##_avx2;                                  \
+    default: return name##_ref;                                                \
+    }                                                                          \
+  }
+#else
+#define LOWBIT_ISA_RANGE(name)                                                 \
+  static void name##_ref(void *c, int64_t b, int64_t e) { name(c, b, e); }    \
+  static lowbit_range_fn name##_for(uint32_t cpu) {                            \
+    (void)cpu;                                                                 \
+    return name##_ref;                                                         \
+  }
+#endif
+
 // Splits [0, n) into one contiguous chunk per thread and calls
 // fn(ctx, begin, end) for each, the calling thread taking the first chunk.
 // Returns when every chunk is done. |pool| may be NULL (runs inline).
-typedef void (*lowbit_range_fn)(void *ctx, int64_t begin, int64_t end);
 void lowbit_parallel_for(lowbit_threadpool_t *pool, int64_t n,
                          lowbit_range_fn fn, void *ctx);
 int lowbit_threadpool_size(const lowbit_threadpool_t *pool);

@@ -144,6 +144,24 @@ int lowbit_session_num_threads(const lowbit_session_t *session) {
   return session ? lowbit_threadpool_size(session->exec.pool) : 0;
 }
 
+uint32_t lowbit_session_cpu_features(const lowbit_session_t *session) {
+  return session ? session->exec.cpu : 0;
+}
+
+const char *lowbit_cpu_kernels_name(uint32_t cpu) {
+  switch (lowbit_isa(cpu)) {
+  case LOWBIT_ISA_AVX512:
+    return (cpu & LOWBIT_CPU_AVX512VNNI)
+               ? "avx512-vnni (f32: AVX-512 FMA 12x32; int8: vpdpbusd)"
+               : "avx512 (f32: AVX-512 FMA 12x32; int8: exact AVX2 "
+                 "vpmaddubsw split)";
+  case LOWBIT_ISA_AVX2:
+    return "avx2 (f32: AVX2 FMA 6x16; int8: exact vpmaddubsw split)";
+  default:
+    return "reference (portable C)";
+  }
+}
+
 void lowbit_session_destroy(lowbit_session_t *session) {
   if (!session)
     return;

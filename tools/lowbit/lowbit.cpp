@@ -476,6 +476,12 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
   return true;
 }
 
+/// "avx2" from "avx2 (f32: ...)": the --cpu spelling of a kernel family.
+std::string kernelsShortName(uint32_t cpu) {
+  std::string name = lowbit_cpu_kernels_name(cpu);
+  return name.substr(0, name.find(' '));
+}
+
 lowbit_session_t *openSession(const lowbit_tool::CompiledModel &m,
                               int threads, uint32_t cpu) {
   lowbit_options_t opts = {};
@@ -577,6 +583,7 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
                     io.outputs[i].raw(), io.outputs[i].byteSize());
   }
   int usedThreads = lowbit_session_num_threads(session);
+  std::string kernels = kernelsShortName(lowbit_session_cpu_features(session));
   if (st != LOWBIT_OK) {
     llvm::errs() << "lowbit: error: run failed: " << lowbit_status_string(st)
                  << ": " << lowbit_session_error(session) << "\n";
@@ -603,11 +610,14 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
   }
   if (chunks > 1)
     llvm::outs() << llvm::format(
-        "ran %s (compiled, %d threads) on %lld batches in %.2f ms\n",
-        args.model.c_str(), usedThreads, (long long)chunks, ms);
+        "ran %s (compiled, %d threads, %s kernels) on %lld batches in %.2f "
+        "ms\n",
+        args.model.c_str(), usedThreads, kernels.c_str(), (long long)chunks,
+        ms);
   else
-    llvm::outs() << llvm::format("ran %s (compiled, %d threads) in %.2f ms\n",
-                                 args.model.c_str(), usedThreads, ms);
+    llvm::outs() << llvm::format(
+        "ran %s (compiled, %d threads, %s kernels) in %.2f ms\n",
+        args.model.c_str(), usedThreads, kernels.c_str(), ms);
   return kOk;
 }
 
@@ -633,8 +643,9 @@ uint32_t parseCpu(const std::string &cpu, bool &ok) {
     return LOWBIT_CPU_REFERENCE;
   if (cpu == "avx2")
     return LOWBIT_CPU_AVX2;
-  if (cpu == "avx512")
-    return LOWBIT_CPU_AVX512 | LOWBIT_CPU_AVX2;
+  if (cpu == "avx512") // with VNNI's int8 dot products where the CPU has them
+    return LOWBIT_CPU_AVX512 | LOWBIT_CPU_AVX2 |
+           (lowbit_cpu_detect() & LOWBIT_CPU_AVX512VNNI);
   ok = false;
   return 0;
 }
@@ -696,6 +707,7 @@ int runBench(const BenchArgs &args) {
       times.push_back(ms);
   }
   int threads = lowbit_session_num_threads(session);
+  uint32_t used = lowbit_session_cpu_features(session);
   lowbit_session_destroy(session);
   std::sort(times.begin(), times.end());
   auto pct = [&](double p) {
@@ -709,15 +721,17 @@ int runBench(const BenchArgs &args) {
   if (args.json)
     llvm::outs() << llvm::format(
         "{\"model\": \"%s\", \"iters\": %zu, \"threads\": %d, "
-        "\"median_ms\": %.4f, \"p90_ms\": %.4f, \"p99_ms\": %.4f, "
-        "\"mean_ms\": %.4f, \"min_ms\": %.4f}\n",
-        m->name.c_str(), times.size(), threads, pct(0.5), pct(0.9), pct(0.99),
-        mean, times.front());
+        "\"kernels\": \"%s\", \"median_ms\": %.4f, \"p90_ms\": %.4f, "
+        "\"p99_ms\": %.4f, \"mean_ms\": %.4f, \"min_ms\": %.4f}\n",
+        m->name.c_str(), times.size(), threads,
+        kernelsShortName(used).c_str(), pct(0.5), pct(0.9), pct(0.99), mean,
+        times.front());
   else
     llvm::outs() << llvm::format(
-        "%s: %zu iterations on %d threads: median %.3f ms, p90 %.3f ms, p99 "
-        "%.3f ms, min %.3f ms\n",
-        m->name.c_str(), times.size(), threads, pct(0.5), pct(0.9), pct(0.99),
+        "%s: %zu iterations on %d threads, kernels %s: median %.3f ms, p90 "
+        "%.3f ms, p99 %.3f ms, min %.3f ms\n",
+        m->name.c_str(), times.size(), threads,
+        lowbit_cpu_kernels_name(used), pct(0.5), pct(0.9), pct(0.99),
         times.front());
   return kOk;
 }
@@ -742,6 +756,15 @@ int runInspect(const std::string &dir) {
                << pkg->abi_version() << ", package "
                << m->packageSize << " bytes, verified)\n";
   llvm::outs() << "arena: " << pkg->arena_size() << " bytes\n";
+  // What `lowbit run/bench` would run here, and what --cpu can select.
+  uint32_t detected = lowbit_cpu_detect();
+  llvm::outs() << "kernels on this CPU: " << lowbit_cpu_kernels_name(detected)
+               << "; --cpu can select: reference";
+  if (detected & LOWBIT_CPU_AVX2)
+    llvm::outs() << ", avx2";
+  if (detected & LOWBIT_CPU_AVX512)
+    llvm::outs() << ", avx512";
+  llvm::outs() << "\n";
   auto sig = [&](const char *what, auto *list) {
     for (unsigned i = 0; i < list->size(); ++i) {
       auto *t = list->Get(i);
@@ -823,7 +846,8 @@ int main(int argc, char **argv) {
                   "Worker threads for a compiled model (0 = one per core)");
   run->add_option("--cpu", runCpu,
                   "Kernels for a compiled model: native (detect), avx512, "
-                  "avx2 or reference");
+                  "avx2 or reference")
+      ->check(CLI::IsMember({"native", "avx512", "avx2", "reference"}));
   run->callback([&] {
     if (lowbit_tool::isCompiledDir(runArgs.model)) {
       bool ok;
@@ -873,7 +897,8 @@ int main(int argc, char **argv) {
   bench->add_option("--threads", benchArgs.threads,
                     "Worker threads (default 0 = one per core)");
   bench->add_option("--cpu", benchArgs.cpu,
-                    "Kernels: native, avx512, avx2 or reference");
+                    "Kernels: native (detect), avx512, avx2 or reference")
+      ->check(CLI::IsMember({"native", "avx512", "avx2", "reference"}));
   bench->add_option("-i,--input", benchArgs.inputs,
                     "NAME=FILE inputs (default: random)");
   bench->add_flag("--json", benchArgs.json,

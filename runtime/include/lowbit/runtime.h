@@ -118,6 +118,12 @@ const char *lowbit_session_error(const lowbit_session_t *session);
 // Number of worker threads the session runs on.
 int lowbit_session_num_threads(const lowbit_session_t *session);
 
+// The LOWBIT_CPU_* bits the session's kernels use (detected, or forced by
+// lowbit_options_t.cpu_features), and a static description of that kernel
+// family, e.g. "avx2 (f32: AVX2+FMA 6x16; int8: exact vpmaddubsw split)".
+uint32_t lowbit_session_cpu_features(const lowbit_session_t *session);
+const char *lowbit_cpu_kernels_name(uint32_t cpu_features);
+
 // Stops the threads and frees what lowbit_session_create allocated. NULL is
 // a no-op.
 void lowbit_session_destroy(lowbit_session_t *session);

@@ -106,9 +106,6 @@ RankedTensorType tensorType(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
 }
 
-/// The W8A8 pattern: linear(dequantize(quantize(x) : u8 per tensor),
-/// qweight int8 per channel) runs on the u8 x s8 integer kernel; returns
-/// the quantize op.
 /// Appends `bytes` to the weight blob at a 64-byte boundary.
 int64_t appendBlob(std::string &blob, const char *data, int64_t bytes) {
   blob.resize(alignUp(blob.size(), 64), '\0');
@@ -130,6 +127,9 @@ bool isDepthwise(Operation *op) {
          wt.getDimSize(2) * wt.getDimSize(3) <= LOWBIT_DEPTHWISE_MAX_TAPS;
 }
 
+/// The W8A8 pattern: linear(dequantize(quantize(x) : u8 per tensor),
+/// qweight int8 per channel) runs on the u8 x s8 integer kernel; returns
+/// the quantize op.
 QuantizeOp w8a8Input(Operation *op) {
   if (!isa<LinearOp, Conv2DOp>(op))
     return {};
@@ -140,7 +140,9 @@ QuantizeOp w8a8Input(Operation *op) {
     return {};
   auto dq = op->getOperand(0).getDefiningOp<DequantizeOp>();
   auto qw = op->getOperand(1).getDefiningOp<QWeightOp>();
-  if (!dq || !qw || !dq->hasOneUse() ||
+  // The dequantized value may have other users (a residual branch): they
+  // read it in f32, the layer reads the u8 codes (see the live ranges).
+  if (!dq || !qw ||
       qw.getScheme().getFormat() != QuantFormat::Int8 ||
       !qw.getScheme().getSymmetric() ||
       qw.getScheme().getGranularity() != Granularity::PerChannel)
@@ -698,6 +700,13 @@ void Emitter::planArena() {
       int at = isa<func::ReturnOp>(op) ? static_cast<int>(ops.size())
                                        : useIndex(op);
       lastUse[root] = std::max(lastUse.lookup(root), at);
+    }
+  // A W8A8 layer reads its input's u8 codes directly, past the
+  // dequantize between them.
+  for (Operation *op : ops)
+    if (QuantizeOp q = w8a8Input(op)) {
+      Value root = rootOf(q.getOutput());
+      lastUse[root] = std::max(lastUse.lookup(root), useIndex(op));
     }
   // Fused values' operands are read when the root runs: handled by
   // useIndex. Buffers for values:

@@ -16,6 +16,8 @@ extern "C" {
 #include "../../../runtime/src/internal.h"
 }
 
+#include "Isas.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -43,20 +45,8 @@ std::vector<float> pack(const std::vector<float> &w, int64_t n, int64_t k) {
   return out;
 }
 
-struct Isa {
-  const char *name;
-  uint32_t bits;
-};
-
-std::vector<Isa> isas() {
-  std::vector<Isa> out = {{"reference", LOWBIT_CPU_REFERENCE}};
-  uint32_t cpu = lowbit_cpu_detect();
-  if (cpu & LOWBIT_CPU_AVX2)
-    out.push_back({"avx2", LOWBIT_CPU_AVX2});
-  if (cpu & LOWBIT_CPU_AVX512)
-    out.push_back({"avx512", LOWBIT_CPU_AVX512 | LOWBIT_CPU_AVX2});
-  return out;
-}
+using lowbit_test::Isa;
+using lowbit_test::isas;
 
 void checkGemm(int64_t m, int64_t n, int64_t k, bool transposedOut,
                bool relu, int threads) {
@@ -240,8 +230,9 @@ TEST(RuntimeConv, DepthwiseMatchesDirectConvolution) {
       }
       lowbit_qweight_t q = {rows.data(), scales.data(), taps, 4, lut.data(),
                             nullptr};
+      for (const Isa &isa : isas()) {
       std::vector<float> y(p.n * p.o * p.oh * p.ow);
-      lowbit_exec_t ex = {nullptr, nullptr, nullptr, lowbit_cpu_detect()};
+      lowbit_exec_t ex = {nullptr, nullptr, nullptr, isa.bits};
       lowbit_k_depthwise2d(&ex, &p, x.data(), quantized ? nullptr : w.data(),
                            quantized ? &q : nullptr, bias.data(), y.data());
       for (int64_t b = 0; b < p.n; ++b)
@@ -253,8 +244,9 @@ TEST(RuntimeConv, DepthwiseMatchesDirectConvolution) {
                 ref = 0;
               ASSERT_NEAR(y[((b * p.c + c) * p.oh + oy) * p.ow + ox], ref,
                           1e-4)
-                  << "h=" << k.h << " kh=" << k.kh << " sw=" << k.sw
-                  << " quantized=" << quantized;
+                  << isa.name << " h=" << k.h << " kh=" << k.kh
+                  << " sw=" << k.sw << " quantized=" << quantized;
             }
+      }
     }
 }

@@ -16,6 +16,8 @@ extern "C" {
 #include "../../../runtime/src/internal.h"
 }
 
+#include "Isas.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -25,13 +27,9 @@ extern "C" {
 namespace {
 
 std::vector<uint32_t> isas() {
-  std::vector<uint32_t> out = {LOWBIT_CPU_REFERENCE};
-  uint32_t cpu = lowbit_cpu_detect();
-  if (cpu & LOWBIT_CPU_AVX2)
-    out.push_back(LOWBIT_CPU_AVX2);
-  if (cpu & LOWBIT_CPU_AVX512VNNI)
-    out.push_back(cpu & (LOWBIT_CPU_AVX512 | LOWBIT_CPU_AVX512VNNI |
-                         LOWBIT_CPU_AVX2));
+  std::vector<uint32_t> out;
+  for (const lowbit_test::Isa &isa : lowbit_test::isas())
+    out.push_back(isa.bits);
   return out;
 }
 
@@ -180,4 +178,163 @@ TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
                   }
               }
           }
+}
+
+namespace {
+
+/// W [N, K] (s8) -> "s8-panel16x4" and its column sums.
+void packS8(const std::vector<int8_t> &w, int64_t n, int64_t k,
+            std::vector<int8_t> &packed, std::vector<int32_t> &colsum) {
+  int64_t k4 = (k + 3) / 4, panels = (n + 15) / 16;
+  packed.assign(panels * k4 * 64, 0);
+  colsum.assign(panels * 16, 0);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t kk = 0; kk < k; ++kk) {
+      packed[(j / 16) * k4 * 64 + (kk / 4) * 64 + (j % 16) * 4 + kk % 4] =
+          w[j * k + kk];
+      colsum[j] += w[j * k + kk];
+    }
+}
+
+} // namespace
+
+// The cases where a 16-bit pair sum (vpmaddubsw) would saturate: every
+// activation 255 against weights of -128 or +127 everywhere, alternating
+// signs, long K (int32 sums near 2^28), and zero points at both ends of
+// the u8 range. Every ISA must equal the exact int64 sum before the float
+// epilogue, which is the same expression in every path.
+TEST(RuntimeQGemm, U8S8ExactOnSaturatingExtremes) {
+  std::mt19937 rng(11);
+  struct Fill {
+    const char *name;
+    int a, w; // -1: random, -2: alternating 255/0 and -128/127
+  };
+  for (Fill f : {Fill{"255 x -128", 255, -128}, Fill{"255 x 127", 255, 127},
+                 Fill{"alternating", -2, -2}, Fill{"255 x random", 255, -1},
+                 Fill{"random x -128", -1, -128}})
+    for (int64_t k : {2, 7, 64, 1027, 8192})
+      for (int32_t zp : {0, 255, 128}) {
+        const int64_t m = 9, n = 33;
+        std::vector<uint8_t> a(m * k);
+        std::vector<int8_t> w(n * k);
+        for (int64_t i = 0; i < m * k; ++i)
+          a[i] = f.a >= 0 ? uint8_t(f.a)
+                 : f.a == -2 ? uint8_t(i % 2 ? 0 : 255)
+                             : uint8_t(rng() % 256);
+        for (int64_t i = 0; i < n * k; ++i)
+          w[i] = f.w >= -128 ? int8_t(f.w)
+                 : f.w == -2 ? int8_t((i / 2) % 2 ? 127 : -128)
+                             : int8_t(int(rng() % 256) - 128);
+        std::vector<int8_t> packed;
+        std::vector<int32_t> colsum;
+        packS8(w, n, k, packed, colsum);
+        std::vector<float> scale(n, 1.0f / 4096.0f), bias(n, 0.25f);
+        for (const lowbit_test::Isa &isa : lowbit_test::isas()) {
+          std::vector<float> c(m * n);
+          lowbit_exec_t ex = {nullptr, nullptr, nullptr, isa.bits};
+          lowbit_k_qgemm_u8s8(&ex, m, n, k, a.data(), zp, 0.5f, packed.data(),
+                              colsum.data(), scale.data(), bias.data(),
+                              c.data(), n);
+          for (int64_t i = 0; i < m; ++i)
+            for (int64_t j = 0; j < n; ++j) {
+              int64_t acc = 0;
+              for (int64_t kk = 0; kk < k; ++kk)
+                acc += (int64_t(a[i * k + kk]) - zp) * w[j * k + kk];
+              float ref = 0.5f * scale[j] * float(int32_t(acc)) + bias[j];
+              ASSERT_EQ(c[i * n + j], ref)
+                  << isa.name << " " << f.name << " k=" << k << " zp=" << zp
+                  << " at " << i << "," << j;
+            }
+        }
+      }
+}
+
+// The u8 x s8 convolution (im2col padded with the zero point, then the
+// integer GEMM): every ISA equals the exact integer convolution on the
+// extremes, with padding and strides, groups, and zero points 0 and 255.
+TEST(RuntimeQGemm, ConvU8S8ExactOnExtremes) {
+  std::mt19937 rng(12);
+  for (int32_t zp : {0, 255, 3})
+    for (int64_t groups : {1, 2})
+      for (int extreme : {0, 1}) {
+        lowbit_conv2d_params_t p = {2, 6, 9, 8, 18, 0, 0, 3, 3,
+                                    2, 1, 1, 1,  1, 1, groups, 0};
+        p.oh = (p.h + 2 * p.pad_t - (p.kh - 1) - 1) / p.stride_h + 1;
+        p.ow = (p.w + 2 * p.pad_l - (p.kw - 1) - 1) / p.stride_w + 1;
+        int64_t cg = p.c / groups, og = p.o / groups, kg = cg * p.kh * p.kw;
+        std::vector<uint8_t> x(p.n * p.c * p.h * p.w);
+        std::vector<int8_t> w(p.o * kg);
+        for (auto &v : x)
+          v = extreme ? 255 : uint8_t(rng() % 256);
+        for (size_t i = 0; i < w.size(); ++i)
+          w[i] = extreme ? int8_t(i % 3 ? -128 : 127)
+                         : int8_t(int(rng() % 256) - 128);
+        std::vector<int8_t> packed;
+        std::vector<int32_t> colsum;
+        for (int64_t g = 0; g < groups; ++g) {
+          std::vector<int8_t> wg(w.begin() + g * og * kg,
+                                 w.begin() + (g + 1) * og * kg),
+              pg;
+          std::vector<int32_t> cs;
+          packS8(wg, og, kg, pg, cs);
+          packed.insert(packed.end(), pg.begin(), pg.end());
+          colsum.insert(colsum.end(), cs.begin(), cs.end());
+        }
+        int64_t panels = (og + 15) / 16;
+        std::vector<float> scale(groups * panels * 16, 0.001f),
+            bias(p.o, -1.0f);
+        std::vector<float> scratch(lowbit_k_conv2d_scratch(&p) / sizeof(float));
+        for (const lowbit_test::Isa &isa : lowbit_test::isas()) {
+          std::vector<float> y(p.n * p.o * p.oh * p.ow);
+          lowbit_exec_t ex = {nullptr, nullptr, nullptr, isa.bits};
+          lowbit_k_conv2d_u8s8(&ex, &p, x.data(), zp, 0.5f, packed.data(),
+                               colsum.data(), scale.data(), bias.data(),
+                               y.data(), scratch.data());
+          for (int64_t b = 0; b < p.n; ++b)
+            for (int64_t o = 0; o < p.o; ++o)
+              for (int64_t oy = 0; oy < p.oh; ++oy)
+                for (int64_t ox = 0; ox < p.ow; ++ox) {
+                  int64_t g = o / og, acc = 0;
+                  for (int64_t ci = 0; ci < cg; ++ci)
+                    for (int64_t ky = 0; ky < p.kh; ++ky)
+                      for (int64_t kx = 0; kx < p.kw; ++kx) {
+                        int64_t iy = oy * p.stride_h - p.pad_t + ky;
+                        int64_t ix = ox * p.stride_w - p.pad_l + kx;
+                        // Padding holds the zero point: contributes 0.
+                        if (iy < 0 || iy >= p.h || ix < 0 || ix >= p.w)
+                          continue;
+                        int64_t xv =
+                            x[((b * p.c + g * cg + ci) * p.h + iy) * p.w + ix];
+                        acc += (xv - zp) *
+                               w[(o * cg + ci) * p.kh * p.kw + ky * p.kw + kx];
+                      }
+                  float ref = 0.5f * 0.001f * float(int32_t(acc)) + bias[o];
+                  ASSERT_EQ(y[((b * p.o + o) * p.oh + oy) * p.ow + ox], ref)
+                      << isa.name << " zp=" << zp << " groups=" << groups
+                      << " extreme=" << extreme;
+                }
+        }
+      }
+}
+
+// Activation quantization (ONNX QuantizeLinear in f32: round half to even,
+// saturate) gives the same codes on every ISA, ties and both ends included.
+TEST(RuntimeQGemm, QuantizeU8SameOnEveryIsa) {
+  std::vector<float> x;
+  for (int i = -600; i <= 600; ++i)
+    x.push_back(0.25f * float(i)); // exact ties at scale 0.5
+  x.push_back(1e30f);
+  x.push_back(-1e30f);
+  std::vector<uint8_t> ref(x.size());
+  for (size_t i = 0; i < x.size(); ++i) {
+    float v = std::nearbyint(x[i] / 0.5f) + 7.0f;
+    ref[i] = uint8_t(v < 0 ? 0 : v > 255 ? 255 : v);
+  }
+  for (const lowbit_test::Isa &isa : lowbit_test::isas()) {
+    std::vector<uint8_t> y(x.size());
+    lowbit_exec_t ex = {nullptr, nullptr, nullptr, isa.bits};
+    lowbit_k_quantize_u8(&ex, int64_t(x.size()), x.data(), 0.5f, 7, y.data());
+    for (size_t i = 0; i < x.size(); ++i)
+      ASSERT_EQ(int(y[i]), int(ref[i])) << isa.name << " x=" << x[i];
+  }
 }
