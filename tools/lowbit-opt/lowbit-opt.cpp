@@ -10,6 +10,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/InitAll.h"
+#include "lowbit/Target/InitAllTargets.h"
 
 #include "mlir/IR/DialectRegistry.h"
 #include "mlir/Tools/mlir-opt/MlirOptMain.h"
@@ -20,6 +21,7 @@ int main(int argc, char **argv) {
                         "include the crash backtrace.\n");
   mlir::DialectRegistry registry;
   mlir::lowbit::registerAllDialects(registry);
+  mlir::lowbit::registerAllTargets();
   mlir::lowbit::registerAllPasses();
   return mlir::asMainReturnCode(
       mlir::MlirOptMain(argc, argv, "lowbit modular optimizer\n", registry));

@@ -4,9 +4,8 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Turns `--weights`, `--calib`, `--budget-*`, `--keep` and `--report` into
-// library calls: uniform quantization, or calibration + sensitivity + the
-// integer program, then the quantize pass; and writes the report.
+// Maps `--weights`, `--calib`, `--budget-*`, `--keep`, `--report`, ... to
+// the options of the lowbit-quantize pass, and writes the report.
 //
 //===----------------------------------------------------------------------===//
 
@@ -15,6 +14,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
+#include "lowbit/Transforms/Passes.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -24,44 +24,32 @@
 
 namespace lowbit_tool {
 
+/// The quantization flags: most bind straight to the lowbit-quantize pass's
+/// options; these few are spelled differently on the command line.
 struct QuantArgs {
-  std::string weights;
-  int64_t groupSize = 0;
-  std::string calib;
-  int64_t calibSamples = 0;
-  std::string formats;
-  double budgetBits = 0;
-  std::string budgetSize;
-  double budgetLatency = 0;
-  std::string budget;
-  std::vector<std::string> keep;
-  std::string report;
-  int64_t probeBatches = 1;
-  std::string clip = "mse";
-  std::string activations;
-  std::string observer = "mse";
-  std::string rounding = "nearest";
-  std::string scaleType = "f32";
-  std::string embeddings;
-  double smooth = 0;
+  mlir::lowbit::QuantizeModelPassOptions pass;
+  std::string budgetSize;          ///< --budget-size 20MB -> budgetBytes
+  std::string budget;              ///< --budget 4.5bits | 20MB
+  std::vector<std::string> keep;   ///< --keep (repeatable)
+  std::string report;              ///< --report FILE.json -> report=true
 };
 
-/// Adds the flags to `cmd`; `nativeFormats` lists what the target runs
-/// ("" for the interpreter: everything).
+/// Adds the flags to `cmd` (`compile`: also those only a target can honour).
 void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile);
 
-/// What happened, for --report (filled by applyQuantization).
+/// Whether any quantization flag is set (the pipeline then has
+/// lowbit-quantize).
+bool isQuantizing(const QuantArgs &args);
+
+/// Maps the flags to the lowbit-quantize pass's options for `target` ("":
+/// the interpreter). Returns false after printing a usage error.
+bool toPassOptions(const QuantArgs &args, const std::string &target,
+                   mlir::lowbit::QuantizeModelPassOptions &out);
+
+/// What happened, for --report (the pass's lowbit.quant_report attribute).
 struct QuantOutcome {
   nlohmann::json report;
-  bool quantized = false;
 };
-
-/// Quantizes `func`'s layers as the flags say. `nativeFormats` limits the
-/// formats (empty: any). Returns a lowbit exit code (0 = success).
-int applyQuantization(mlir::func::FuncOp func, const QuantArgs &args,
-                      const std::string &modelPath,
-                      const std::vector<std::string> &nativeFormats,
-                      QuantOutcome &outcome);
 
 /// Writes outcome.report to args.report (.json) and an HTML page beside it
 /// (same stem, .html). Returns false after printing an error.

@@ -18,6 +18,8 @@
 #include "lowbit/InitAll.h"
 #include "lowbit/Interpreter/Interpreter.h"
 #include "lowbit/Pipeline/Pipeline.h"
+#include "lowbit/Pipeline/TargetBackend.h"
+#include "lowbit/Target/InitAllTargets.h"
 #include "lowbit/Target/X86/X86Target.h"
 #include "lowbit/Transforms/Passes.h"
 
@@ -34,6 +36,9 @@
 #include "mlir/IR/MLIRContext.h"
 #include "mlir/Parser/Parser.h"
 #include "mlir/Pass/PassManager.h"
+#include "mlir/Pass/PassRegistry.h"
+#include "mlir/Tools/Plugins/DialectPlugin.h"
+#include "mlir/Tools/Plugins/PassPlugin.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
@@ -221,6 +226,33 @@ void printTensor(const std::string &name, const Tensor &t) {
   llvm::outs() << "\n";
 }
 
+/// Removes the lowbit-quantize report attribute from the entry function and
+/// returns it (an empty object when there is none).
+nlohmann::json takeReport(ModuleOp module) {
+  nlohmann::json report = nlohmann::json::object();
+  module.walk([&](func::FuncOp f) {
+    if (auto a = f->getAttrOfType<StringAttr>("lowbit.quant_report")) {
+      report = nlohmann::json::parse(a.getValue().str(), nullptr, false);
+      f->removeAttr("lowbit.quant_report");
+    }
+  });
+  return report;
+}
+
+/// --report for `lowbit run`: the pass's summary plus where it ran.
+bool writeReport(ModuleOp module, const lowbit_tool::QuantArgs &args,
+                 const std::string &model, const std::string &target,
+                 uint64_t packageBytes) {
+  if (args.report.empty())
+    return true;
+  nlohmann::json report = takeReport(module);
+  report["model"] = model;
+  report["target"] = target;
+  if (packageBytes)
+    report["package_weight_bytes"] = packageBytes;
+  return lowbit_tool::writeQuantReport(args, {report});
+}
+
 int runRun(const RunArgs &args) {
   DialectRegistry registry;
   registerAllDialects(registry);
@@ -241,13 +273,15 @@ int runRun(const RunArgs &args) {
                  << ": the module has no function to run\n";
     return kInvalid;
   }
-  lowbit_tool::QuantOutcome quant;
-  if (int rc = lowbit_tool::applyQuantization(entry, args.quant, args.model,
-                                              {}, quant))
-    return diags.errorCount() ? diags.exitCode() : rc;
-  if (!args.quant.report.empty()) {
-    quant.report["target"] = "interpreter";
-    if (!lowbit_tool::writeQuantReport(args.quant, quant))
+  if (lowbit_tool::isQuantizing(args.quant)) {
+    QuantizeModelPassOptions opts;
+    if (!lowbit_tool::toPassOptions(args.quant, /*target=*/"", opts))
+      return kUsage;
+    PassManager pm(&ctx, func::FuncOp::getOperationName());
+    pm.addPass(createQuantizeModelPass(opts));
+    if (failed(pm.run(entry)))
+      return diags.exitCode();
+    if (!writeReport(*module, args.quant, args.model, "interpreter", 0))
       return kInvalid;
   }
   // Map NAME=FILE (or a bare FILE for single-input models) to arguments.
@@ -346,62 +380,97 @@ struct CompileArgs {
   std::string cc = "cc";
   std::vector<std::string> inputShapes;
   lowbit_tool::QuantArgs quant;
+  std::string passPipeline;
+  bool printPipeline = false;
 };
 
-int runCompile(const CompileArgs &args) {
-  if (args.target != "x86") {
-    llvm::errs() << "lowbit: error: unsupported target '" << args.target
-                 << "' (available: x86)\n";
+int runCompile(const CompileArgs &args, DialectRegistry &registry) {
+  const TargetBackend *backend = lookupTargetBackend(args.target);
+  if (!backend) {
+    llvm::errs() << "lowbit: error: unknown target '" << args.target
+                 << "' (available: " << listTargetBackends() << ")\n";
     return kUnsupported;
   }
-  DialectRegistry registry;
-  registerAllDialects(registry);
+  CompileOptions options;
+  options.quantize = lowbit_tool::isQuantizing(args.quant);
+  if (options.quantize &&
+      !lowbit_tool::toPassOptions(args.quant, args.target, options.quant))
+    return kUsage;
+  options.target.cpu = args.cpu;
+  options.target.cc = args.cc;
+  options.target.outputDir = args.output;
+  options.target.modelName =
+      args.name.empty() ? modelIdentifier(args.model) : args.name;
+  backend->getDependentDialects(registry);
   MLIRContext ctx(registry);
   ctx.printOpOnDiagnostic(false);
   DiagnosticPrinter diags(ctx);
-  OnnxImportOptions options;
-  if (!parseInputShapes(args.inputShapes, options))
+  PassManager pm(&ctx, ModuleOp::getOperationName());
+  if (!args.passPipeline.empty()) {
+    std::string error;
+    llvm::raw_string_ostream os(error);
+    FailureOr<OpPassManager> parsed = parsePassPipeline(args.passPipeline, os);
+    if (failed(parsed)) {
+      llvm::errs() << "lowbit: error: --pass-pipeline: " << error << "\n";
+      return kUsage;
+    }
+    if (parsed->getOpAnchorName() != ModuleOp::getOperationName()) {
+      llvm::errs() << "lowbit: error: --pass-pipeline must be anchored on "
+                      "the module: 'builtin.module(...)', got '"
+                   << parsed->getOpAnchorName() << "(...)'\n";
+      return kUsage;
+    }
+    static_cast<OpPassManager &>(pm) = std::move(*parsed);
+  } else {
+    buildCompilePipeline(pm, options, *backend);
+  }
+  if (args.printPipeline) {
+    pm.printAsTextualPipeline(llvm::outs());
+    llvm::outs() << "\n";
+    return kOk;
+  }
+  // --mlir-print-ir-*, --mlir-pass-pipeline-crash-reproducer, --mlir-timing.
+  if (failed(applyPassManagerCLOptions(pm)))
+    return kUsage;
+  OnnxImportOptions importOptions;
+  if (!parseInputShapes(args.inputShapes, importOptions))
     return kUsage;
   auto start = std::chrono::steady_clock::now();
-  OwningOpRef<ModuleOp> module = loadModel(args.model, ctx, options);
-  if (!module || failed(prepareForX86(*module)))
+  OwningOpRef<ModuleOp> module = loadModel(args.model, ctx, importOptions);
+  if (!module || failed(pm.run(*module)))
     return diags.exitCode();
-  lowbit_tool::QuantOutcome quant;
-  if (func::FuncOp entry = findEntry(*module))
-    if (int rc = lowbit_tool::applyQuantization(
-            entry, args.quant, args.model,
-            {"int2", "int3", "int4", "int5", "int6", "int7", "int8", "nf4",
-             "fp4_e2m1", "fp8_e4m3", "fp8_e5m2", "f32"},
-            quant))
-      return diags.errorCount() ? diags.exitCode() : rc;
-  std::string name = args.name.empty() ? modelIdentifier(args.model) : args.name;
-  FailureOr<X86Artifact> artifact = emitX86Model(*module, name);
-  if (failed(artifact))
-    return diags.exitCode();
-  X86BuildOptions build;
-  build.outDir = args.output;
-  build.cpu = args.cpu;
-  build.cc = args.cc;
+  // The report leaves the IR before emission (the backend ignores it).
+  nlohmann::json report = takeReport(*module);
   std::string error;
-  if (failed(writeX86Artifact(*artifact, build, error))) {
+  FailureOr<TargetArtifact> artifact =
+      backend->emit(*module, options.target, error);
+  if (failed(artifact)) {
+    if (error.empty())
+      return diags.exitCode();
     llvm::errs() << "lowbit: error: " << error << "\n";
     return kInvalid;
   }
   if (!args.quant.report.empty()) {
-    quant.report["target"] = "x86";
-    quant.report["package_weight_bytes"] = artifact->weightBytes;
-    if (!lowbit_tool::writeQuantReport(args.quant, quant))
+    report["model"] = args.model;
+    report["target"] = args.target;
+    report["package_weight_bytes"] = artifact->weightBytes;
+    if (!lowbit_tool::writeQuantReport(args.quant, {report}))
       return kInvalid;
   }
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                            start)
                  .count();
+  std::string files;
+  for (const std::string &f : artifact->files)
+    files += (files.empty() ? "" : ",") +
+             StringRef(f).substr(options.target.modelName.size() + 1).str();
   llvm::outs() << llvm::format(
-      "compiled %s for x86 in %.1f s: %s/%s.{c,h,o,so,lbpkg}, arena %llu "
-      "bytes, weights %llu bytes, %zu kernel calls and loops\n",
-      args.model.c_str(), s, args.output.c_str(), name.c_str(),
-      (unsigned long long)artifact->arenaSize,
-      (unsigned long long)artifact->weightBytes, artifact->layers.size());
+      "compiled %s for %s in %.1f s: %s/%s.{%s}, arena %llu bytes, weights "
+      "%llu bytes, %zu kernel calls and loops\n",
+      args.model.c_str(), args.target.c_str(), s, args.output.c_str(),
+      options.target.modelName.c_str(), files.c_str(),
+      (unsigned long long)artifact->arenaBytes,
+      (unsigned long long)artifact->weightBytes, artifact->steps);
   return kOk;
 }
 
@@ -791,7 +860,65 @@ int runInspect(const std::string &dir) {
 
 } // namespace
 
+/// Splits off the MLIR options (--mlir-print-ir-after-all, ...) that
+/// llvm::cl parses, and loads --load-pass-plugin / --load-dialect-plugin
+/// libraries, before CLI11 sees the rest. Returns false on a bad plugin.
+bool takeMlirArgs(int argc, char **argv, std::vector<char *> &rest,
+                  DialectRegistry &registry) {
+  std::vector<char *> mlirArgs = {argv[0]};
+  rest = {argv[0]};
+  for (int i = 1; i < argc; ++i) {
+    StringRef a = argv[i];
+    auto value = [&](StringRef flag) -> std::optional<std::string> {
+      if (a.consume_front(flag)) {
+        if (a.consume_front("="))
+          return a.str();
+        if (a.empty() && i + 1 < argc)
+          return std::string(argv[++i]);
+      }
+      return std::nullopt;
+    };
+    if (a.starts_with("--mlir-")) {
+      mlirArgs.push_back(argv[i]);
+    } else if (std::optional<std::string> path = value("--load-pass-plugin")) {
+      auto plugin = PassPlugin::load(*path);
+      if (!plugin) {
+        llvm::errs() << "lowbit: error: --load-pass-plugin " << *path << ": "
+                     << llvm::toString(plugin.takeError()) << "\n";
+        return false;
+      }
+      plugin->registerPassRegistryCallbacks();
+    } else if (std::optional<std::string> path =
+                   value("--load-dialect-plugin")) {
+      auto plugin = DialectPlugin::load(*path);
+      if (!plugin) {
+        llvm::errs() << "lowbit: error: --load-dialect-plugin " << *path
+                     << ": " << llvm::toString(plugin.takeError()) << "\n";
+        return false;
+      }
+      plugin->registerDialectRegistryCallbacks(registry);
+    } else {
+      rest.push_back(argv[i]);
+    }
+  }
+  registerPassManagerCLOptions();
+  registerMLIRContextCLOptions();
+  registerAsmPrinterCLOptions();
+  return llvm::cl::ParseCommandLineOptions(int(mlirArgs.size()),
+                                           mlirArgs.data(), "lowbit\n",
+                                           &llvm::errs());
+}
+
 int main(int argc, char **argv) {
+  registerAllTargets();
+  registerAllPasses();
+  DialectRegistry registry;
+  registerAllDialects(registry);
+  std::vector<char *> rest;
+  if (!takeMlirArgs(argc, argv, rest, registry))
+    return kUsage;
+  argc = int(rest.size());
+  argv = rest.data();
   CLI::App app{"lowbit: ahead-of-time compiler for quantized and low-rank "
                "neural networks.\n\n"
                "Exit codes: 0 success, 1 usage error, 2 invalid input "
@@ -867,7 +994,11 @@ int main(int argc, char **argv) {
       ->required();
   comp->add_option("-o,--output", compileArgs.output, "Output folder")
       ->required();
-  comp->add_option("--target", compileArgs.target, "Target (default x86)");
+  std::string targetHelp = "Target backend (default x86):";
+  for (const TargetBackend *b : getRegisteredTargetBackends())
+    targetHelp += "\n  " + b->getName().str() + ": " +
+                  b->getDescription().str();
+  comp->add_option("--target", compileArgs.target, targetHelp);
   comp->add_option("--name", compileArgs.name,
                    "C identifier for the model (default: the file's stem)");
   comp->add_option("--cpu", compileArgs.cpu,
@@ -878,7 +1009,23 @@ int main(int argc, char **argv) {
                    "Fix an input's shape, e.g. input=1x3x224x224 (repeatable); "
                    "compiled models have static shapes");
   lowbit_tool::addQuantOptions(comp, compileArgs.quant, /*compile=*/true);
-  comp->callback([&] { code = runCompile(compileArgs); });
+  comp->add_option("--pass-pipeline", compileArgs.passPipeline,
+                   "Run this textual pipeline instead of the default one, "
+                   "e.g. 'builtin.module(lowbit-frontend-pipeline, "
+                   "my-pass, lowbit-x86-pipeline)'; start from "
+                   "--print-pipeline")
+      ->group("Passes");
+  comp->add_flag("--print-pipeline", compileArgs.printPipeline,
+                 "Print the pipeline these flags build, as text for "
+                 "--pass-pipeline or lowbit-opt, and exit")
+      ->group("Passes");
+  comp->footer("Passes: --load-pass-plugin=LIB.so and --load-dialect-plugin="
+               "LIB.so load MLIR plugins (their passes can then be named in "
+               "--pass-pipeline); MLIR's --mlir-print-ir-after-all, "
+               "--mlir-print-ir-before=PASS, --mlir-pass-pipeline-crash-"
+               "reproducer=FILE, --mlir-timing and the other --mlir-* "
+               "options apply to the compile pipeline.");
+  comp->callback([&] { code = runCompile(compileArgs, registry); });
 
   std::string inspectDir;
   CLI::App *insp = app.add_subcommand(

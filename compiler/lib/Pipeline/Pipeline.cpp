@@ -31,9 +31,60 @@ void mlir::lowbit::buildFrontendPipeline(OpPassManager &pm,
   funcPm.addPass(createCSEPass());
 }
 
+void mlir::lowbit::buildCompilePipeline(OpPassManager &pm,
+                                        const CompileOptions &options,
+                                        const TargetBackend &backend) {
+  buildFrontendPipeline(pm, FrontendOptions());
+  if (options.quantize) {
+    QuantizeModelPassOptions quant = options.quant;
+    quant.target = backend.getName().str();
+    pm.nest<func::FuncOp>().addPass(createQuantizeModelPass(quant));
+  }
+  backend.buildLoweringPipeline(pm, options.target);
+}
+
 void mlir::lowbit::registerLowbitPipelines() {
   PassPipelineRegistration<FrontendOptions>(
       "lowbit-frontend-pipeline",
       "Turns imported ONNX IR into lowbit IR with layer ops and cleans it up.",
       buildFrontendPipeline);
+  registerPassPipeline(
+      "lowbit-compile-pipeline",
+      "Frontend, uniform quantization and a target's lowering: what lowbit "
+      "compile runs before emission.",
+      [](OpPassManager &pm, StringRef text,
+         function_ref<LogicalResult(const Twine &)> errorHandler) {
+        CompilePipelineOptions o;
+        if (failed(o.parseFromString(text)))
+          return failure();
+        const TargetBackend *backend = lookupTargetBackend(o.target);
+        if (!backend)
+          return errorHandler("lowbit-compile-pipeline: unknown target '" +
+                              o.target + "' (registered: " +
+                              listTargetBackends() + ")");
+        CompileOptions options;
+        options.quant.weights = o.weights;
+        options.quant.groupSize = o.groupSize;
+        options.quant.embeddings = o.embeddings;
+        options.quantize = !o.weights.empty() || !o.embeddings.empty();
+        buildCompilePipeline(pm, options, *backend);
+        return success();
+      },
+      [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
+        handler(CompilePipelineOptions());
+      });
+  // One lowering pipeline per target; the names must outlive the registry.
+  static std::vector<std::unique_ptr<std::string>> strings;
+  for (const TargetBackend *backend : getRegisteredTargetBackends()) {
+    strings.push_back(std::make_unique<std::string>(
+        "lowbit-" + backend->getName().str() + "-pipeline"));
+    StringRef name = *strings.back();
+    strings.push_back(std::make_unique<std::string>(
+        "The " + backend->getName().str() + " target's lowering (" +
+        backend->getDescription().str() + ")"));
+    PassPipelineRegistration<>(
+        name, *strings.back(), [backend](OpPassManager &pm) {
+          backend->buildLoweringPipeline(pm, TargetOptions());
+        });
+  }
 }

@@ -6,8 +6,6 @@
 
 #include "lowbit/Target/X86/X86Target.h"
 
-#include "lowbit/Pipeline/Pipeline.h"
-
 #include "mlir/Pass/PassManager.h"
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
@@ -19,12 +17,6 @@
 
 using namespace mlir;
 using namespace mlir::lowbit;
-
-LogicalResult mlir::lowbit::prepareForX86(ModuleOp module) {
-  PassManager pm(module.getContext());
-  buildFrontendPipeline(pm, FrontendOptions());
-  return pm.run(module);
-}
 
 static bool writeFile(StringRef path, StringRef data, std::string &error) {
   std::error_code ec;

@@ -12,6 +12,9 @@
 #ifndef LOWBIT_PIPELINE_PIPELINE_H
 #define LOWBIT_PIPELINE_PIPELINE_H
 
+#include "lowbit/Pipeline/TargetBackend.h"
+#include "lowbit/Transforms/Passes.h"
+
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
 
@@ -33,7 +36,44 @@ struct FrontendOptions : public PassPipelineOptions<FrontendOptions> {
 /// Imported ONNX IR -> lowbit IR with layer ops, cleaned up.
 void buildFrontendPipeline(OpPassManager &pm, const FrontendOptions &options);
 
-/// Registers `--lowbit-frontend-pipeline`.
+/// Everything `lowbit compile` does between import and emission.
+struct CompileOptions {
+  /// Run lowbit-quantize (with `quant`) after the frontend.
+  bool quantize = false;
+  QuantizeModelPassOptions quant;
+  TargetOptions target;
+};
+
+/// The compile pipeline on a module: the frontend (fold, convert layers,
+/// canonicalize), lowbit-quantize when asked (formats and costs from
+/// `backend`), then the backend's lowering. `lowbit compile
+/// --print-pipeline` prints it; `lowbit-opt --pass-pipeline=...` replays it.
+void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
+                          const TargetBackend &backend);
+
+/// `--lowbit-compile-pipeline="target=x86 weights=int4"`: the common
+/// options; the full set is what --print-pipeline prints.
+struct CompilePipelineOptions
+    : public PassPipelineOptions<CompilePipelineOptions> {
+  Option<std::string> target{*this, "target",
+                             llvm::cl::desc("Registered target backend"),
+                             llvm::cl::init("x86")};
+  Option<std::string> weights{
+      *this, "weights",
+      llvm::cl::desc("One weight format for every layer (empty: f32)"),
+      llvm::cl::init("")};
+  Option<int64_t> groupSize{*this, "group-size",
+                            llvm::cl::desc("Weights per scale along K"),
+                            llvm::cl::init(0)};
+  Option<std::string> embeddings{
+      *this, "embeddings",
+      llvm::cl::desc("Embedding tables' format (empty: f32)"),
+      llvm::cl::init("")};
+};
+
+/// Registers `--lowbit-frontend-pipeline`, `--lowbit-compile-pipeline` and,
+/// for every registered backend, `--lowbit-<target>-pipeline` (call after
+/// the targets are registered).
 void registerLowbitPipelines();
 
 } // namespace mlir::lowbit

@@ -74,6 +74,83 @@ def FoldConstantsPass : Pass<"lowbit-fold-constants", "func::FuncOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def QuantizeModelPass : Pass<"lowbit-quantize", "func::FuncOp"> {
+  let summary = "Quantizes a model's layers as `lowbit compile`'s flags say.";
+  let description = [{
+    The quantization stage of the compile pipeline, one pass for now (it is
+    to be split into calibrate / sensitivity / assign-precision / quantize
+    passes that talk through IR attributes). With `weights` it quantizes
+    every lowbit.linear / conv2d weight to one format (uniform); with a
+    budget (`budget-bits`, `budget-bytes`, `budget-latency`) and `calib` it
+    runs calibration, the second-order sensitivity analysis and
+    lowbit-assign-precision (CBC) to choose one format per layer among
+    `formats`; `keep` pins layers; `rounding=gptq` rounds with the
+    calibration Hessian; `activations=int8` inserts lowbit.quantize /
+    dequantize before the layers with int8 per-channel weights (W8A8,
+    ranges from `observer`, optionally SmoothQuant with `smooth`);
+    `embeddings` packs Gather tables. `target` names the registered backend
+    whose native formats and cost model the search uses (empty: every
+    format, as the interpreter simulates them). With `report` the pass
+    records a JSON summary (per layer format, bits, predicted and measured
+    error) as the function's `lowbit.quant_report` string attribute.
+    ```mlir
+    // lowbit-quantize{target=x86 weights=int4 group-size=32}
+    %y = lowbit.linear %x, %w : ...   // %w: f32 constant
+    // becomes
+    %q = lowbit.qweight %codes, %scales {scheme = #lowbit.scheme<int4,
+        group(axis = 1, size = 32), symmetric, scale = f32>} : ...
+    %y = lowbit.linear %x, %q : ...
+    ```
+  }];
+  let options = [
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "Registered backend whose formats and cost model to use "
+           "(empty: any format)">,
+    Option<"weights", "weights", "std::string", /*default=*/"\"\"",
+           "One format for every layer (int2..int8, nf4, fp8_e4m3, "
+           "fp8_e5m2, fp4_e2m1)">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Weights per scale along K for linear layers (0: per channel)">,
+    Option<"calib", "calib", "std::string", /*default=*/"\"\"",
+           "Calibration data: .npz (keys = input names) or a folder of "
+           "NAME.npy">,
+    Option<"calibSamples", "calib-samples", "int64_t", /*default=*/"0",
+           "Use at most this many calibration samples (0: all)">,
+    Option<"formats", "formats", "std::string", /*default=*/"\"\"",
+           "Mixed-precision candidates, comma-separated FORMAT[/gSIZE] or "
+           "f32 (default int4,int8,f32)">,
+    Option<"budgetBits", "budget-bits", "double", /*default=*/"0",
+           "Average bits per layer weight (0: no limit)">,
+    Option<"budgetBytes", "budget-bytes", "double", /*default=*/"0",
+           "Total model bytes (0: no limit)">,
+    Option<"budgetLatency", "budget-latency", "double", /*default=*/"0",
+           "Summed layer latency in ms from the target's cost model">,
+    ListOption<"keep", "keep", "std::string",
+               "Pins NAME_OR_REGEX=FORMAT (f32 keeps a layer in float)">,
+    Option<"rounding", "rounding", "std::string", /*default=*/"\"nearest\"",
+           "Weight rounding: nearest or gptq">,
+    Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
+           "Weight scales: mse or max">,
+    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"f32\"",
+           "Weight scale storage: f32 or f16">,
+    Option<"activations", "activations", "std::string", /*default=*/"\"\"",
+           "int8: static u8 activations into int8 layers (W8A8)">,
+    Option<"observer", "observer", "std::string", /*default=*/"\"mse\"",
+           "Activation ranges: mse, percentile or minmax">,
+    Option<"smooth", "smooth", "double", /*default=*/"0",
+           "SmoothQuant migration strength in (0, 1] (0: off)">,
+    Option<"embeddings", "embeddings", "std::string", /*default=*/"\"\"",
+           "Embedding tables' format FMT[/gSIZE] (empty: f32)">,
+    Option<"probeBatches", "probe-batches", "int64_t", /*default=*/"1",
+           "Calibration batches for the sensitivity probes">,
+    Option<"report", "report", "bool", /*default=*/"false",
+           "Record the lowbit.quant_report attribute">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::lowbit::LowbitDialect",
+                           "::mlir::quant::QuantDialect"];
+}
+
 def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
   let summary = "Packs the constant weights of lowbit.linear into lowbit.qweight.";
   let description = [{

@@ -67,9 +67,7 @@ LogicalResult writeX86Artifact(const X86Artifact &artifact,
                                const X86BuildOptions &options,
                                std::string &error);
 
-/// The module pipeline `lowbit compile --target x86` runs before emitting:
-/// the frontend pipeline (constant folding, layer conversion, cleanup).
-LogicalResult prepareForX86(ModuleOp module);
+
 
 } // namespace mlir::lowbit
 
