@@ -152,6 +152,33 @@ func::FuncOp findEntry(ModuleOp module) {
   return entry;
 }
 
+/// Removes the lowbit-quantize report attribute from the entry function and
+/// returns it (an empty object when there is none).
+nlohmann::json takeReport(ModuleOp module) {
+  nlohmann::json report = nlohmann::json::object();
+  module.walk([&](func::FuncOp f) {
+    if (auto a = f->getAttrOfType<StringAttr>("lowbit.quant_report")) {
+      report = nlohmann::json::parse(a.getValue().str(), nullptr, false);
+      f->removeAttr("lowbit.quant_report");
+    }
+  });
+  return report;
+}
+
+/// --report for `lowbit run`: the pass's summary plus where it ran.
+bool writeReport(ModuleOp module, const lowbit_tool::QuantArgs &args,
+                 const std::string &model, const std::string &target,
+                 uint64_t packageBytes) {
+  if (args.report.empty())
+    return true;
+  nlohmann::json report = takeReport(module);
+  report["model"] = model;
+  report["target"] = target;
+  if (packageBytes)
+    report["package_weight_bytes"] = packageBytes;
+  return lowbit_tool::writeQuantReport(args, {report});
+}
+
 //===----------------------------------------------------------------------===//
 // lowbit import
 //===----------------------------------------------------------------------===//
@@ -163,6 +190,9 @@ struct ImportArgs {
   bool noCheck = false;
   bool frontend = false;
   std::vector<std::string> inputShapes;
+  std::string emit = "onnx";
+  std::string target = "x86";
+  lowbit_tool::QuantArgs quant;
 };
 
 int runImport(const ImportArgs &args) {
@@ -180,12 +210,39 @@ int runImport(const ImportArgs &args) {
     return diags.exitCode();
   if (args.frontend && failed(runFrontend(*module)))
     return diags.exitCode();
+  // --emit=STAGE: the compile pipeline up to that stage, printed with the
+  // locations (ONNX node names) so that lowbit compile / lowbit-opt can
+  // resume from the file.
+  OpPrintingFlags flags;
+  if (args.emit != "onnx") {
+    const TargetBackend *backend = lookupTargetBackend(args.target);
+    if (!backend) {
+      llvm::errs() << "lowbit: error: unknown target '" << args.target
+                   << "' (available: " << listTargetBackends() << ")\n";
+      return kUnsupported;
+    }
+    CompileOptions options;
+    options.quantize = lowbit_tool::isQuantizing(args.quant);
+    if (options.quantize &&
+        !lowbit_tool::toPassOptions(args.quant, args.target, options.quant))
+      return kUsage;
+    CompileStage stage = args.emit == "frontend"    ? CompileStage::Frontend
+                         : args.emit == "quantized" ? CompileStage::Quantized
+                                                    : CompileStage::Lowered;
+    PassManager pm(&ctx, ModuleOp::getOperationName());
+    buildCompilePipeline(pm, options, *backend, stage);
+    if (failed(applyPassManagerCLOptions(pm)) || failed(pm.run(*module)))
+      return diags.exitCode();
+    if (!writeReport(*module, args.quant, args.model, args.target, 0))
+      return kInvalid;
+    flags.enableDebugInfo();
+  }
   bool ok = lowbit_tool::writeAtomically(args.output, [&](llvm::raw_ostream &os) {
     if (args.bytecode) {
       if (failed(writeBytecodeToFile(*module, os)))
         llvm::errs() << "lowbit: error: cannot write bytecode\n";
     } else {
-      module->print(os);
+      module->print(os, flags);
     }
   });
   return ok ? kOk : kInvalid;
@@ -224,33 +281,6 @@ void printTensor(const std::string &name, const Tensor &t) {
   if (t.numel() > n)
     llvm::outs() << " ...";
   llvm::outs() << "\n";
-}
-
-/// Removes the lowbit-quantize report attribute from the entry function and
-/// returns it (an empty object when there is none).
-nlohmann::json takeReport(ModuleOp module) {
-  nlohmann::json report = nlohmann::json::object();
-  module.walk([&](func::FuncOp f) {
-    if (auto a = f->getAttrOfType<StringAttr>("lowbit.quant_report")) {
-      report = nlohmann::json::parse(a.getValue().str(), nullptr, false);
-      f->removeAttr("lowbit.quant_report");
-    }
-  });
-  return report;
-}
-
-/// --report for `lowbit run`: the pass's summary plus where it ran.
-bool writeReport(ModuleOp module, const lowbit_tool::QuantArgs &args,
-                 const std::string &model, const std::string &target,
-                 uint64_t packageBytes) {
-  if (args.report.empty())
-    return true;
-  nlohmann::json report = takeReport(module);
-  report["model"] = model;
-  report["target"] = target;
-  if (packageBytes)
-    report["package_weight_bytes"] = packageBytes;
-  return lowbit_tool::writeQuantReport(args, {report});
 }
 
 int runRun(const RunArgs &args) {
@@ -520,8 +550,9 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
       if (ok)
         *chunks = k;
     }
-    static const int dtypeOf[] = {0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12};
-    ok = ok && dtypeOf[static_cast<int>(t->dtype())] == d.dtype;
+    // The interpreter's DType has lowbit_dtype_t's values (checked by
+    // static_asserts in the x86 emitter).
+    ok = ok && static_cast<int32_t>(t->dtype()) == d.dtype;
     if (!ok) {
       llvm::errs() << "lowbit: error: input '" << d.name << "' was compiled "
                    << "for shape [";
@@ -946,6 +977,18 @@ int main(int argc, char **argv) {
                 "--lowbit-frontend-pipeline)");
   imp->add_option("--input-shape", importArgs.inputShapes,
                   "Fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
+  imp->add_option("--emit", importArgs.emit,
+                  "Stage to write: onnx (the structural import, default), "
+                  "frontend (typed lowbit ops), quantized (after "
+                  "lowbit-quantize with the quantization flags) or lowered "
+                  "(after the --target's lowering: what its emitter reads). "
+                  "Every stage is valid input to lowbit compile and "
+                  "lowbit-opt")
+      ->check(CLI::IsMember({"onnx", "frontend", "quantized", "lowered"}));
+  imp->add_option("--target", importArgs.target,
+                  "Target whose formats and lowering --emit uses (default "
+                  "x86)");
+  lowbit_tool::addQuantOptions(imp, importArgs.quant, /*compile=*/true);
   imp->callback([&] { code = runImport(importArgs); });
 
   RunArgs runArgs;

@@ -33,13 +33,18 @@ void mlir::lowbit::buildFrontendPipeline(OpPassManager &pm,
 
 void mlir::lowbit::buildCompilePipeline(OpPassManager &pm,
                                         const CompileOptions &options,
-                                        const TargetBackend &backend) {
+                                        const TargetBackend &backend,
+                                        CompileStage stopAfter) {
   buildFrontendPipeline(pm, FrontendOptions());
+  if (stopAfter == CompileStage::Frontend)
+    return;
   if (options.quantize) {
     QuantizeModelPassOptions quant = options.quant;
     quant.target = backend.getName().str();
     pm.nest<func::FuncOp>().addPass(createQuantizeModelPass(quant));
   }
+  if (stopAfter == CompileStage::Quantized)
+    return;
   backend.buildLoweringPipeline(pm, options.target);
 }
 

@@ -44,6 +44,7 @@ using namespace mlir::lowbit;
 extern "C" uint32_t lowbit_crc32(const void *data, size_t size);
 
 #include "lowbit/abi.h"
+#include "lowbit/runtime.h"
 
 std::string mlir::lowbit::modelIdentifier(StringRef path) {
   std::string stem = llvm::sys::path::stem(path).str();
@@ -67,34 +68,61 @@ StringRef opTypeOf(Operation *op) {
   return op->getName().getStringRef();
 }
 
+// One element-type numbering: the runtime's lowbit_dtype_t (runtime.h) is
+// the source; the package schema's DType and the interpreter's DType must
+// carry the same values, checked here where all three are visible.
+#define LOWBIT_SAME_DTYPE(RT, PKG, INTERP)                                     \
+  static_assert(int(RT) == int(::lowbit::pkg::DType_##PKG) &&                  \
+                    int(RT) == int(DType::INTERP),                             \
+                #RT " differs between runtime.h, the package and Tensor.h")
+LOWBIT_SAME_DTYPE(LOWBIT_F32, F32, F32);
+LOWBIT_SAME_DTYPE(LOWBIT_F64, F64, F64);
+LOWBIT_SAME_DTYPE(LOWBIT_F16, F16, F16);
+LOWBIT_SAME_DTYPE(LOWBIT_BF16, BF16, BF16);
+LOWBIT_SAME_DTYPE(LOWBIT_I8, I8, I8);
+LOWBIT_SAME_DTYPE(LOWBIT_I16, I16, I16);
+LOWBIT_SAME_DTYPE(LOWBIT_I32, I32, I32);
+LOWBIT_SAME_DTYPE(LOWBIT_I64, I64, I64);
+LOWBIT_SAME_DTYPE(LOWBIT_U8, U8, U8);
+LOWBIT_SAME_DTYPE(LOWBIT_U16, U16, U16);
+LOWBIT_SAME_DTYPE(LOWBIT_U32, U32, U32);
+LOWBIT_SAME_DTYPE(LOWBIT_U64, U64, U64);
+LOWBIT_SAME_DTYPE(LOWBIT_BOOL, Bool, Bool);
+static_assert(int(::lowbit::pkg::DType_MAX) == int(LOWBIT_BOOL),
+              "the package schema has a dtype runtime.h lacks");
+#undef LOWBIT_SAME_DTYPE
+
 /// C element type and package dtype of an MLIR element type.
 struct CType {
   const char *c;
-  int dtype;
+  lowbit_dtype_t dtype;
   int64_t bytes;
 };
 std::optional<CType> cTypeOf(Type t) {
   if (auto q = dyn_cast<quant::QuantizedType>(t))
     return q.getStorageTypeIntegralWidth() != 8 ? std::nullopt
-           : q.isSigned() ? std::optional(CType{"int8_t", 4, 1})
-                          : std::optional(CType{"uint8_t", 8, 1});
+           : q.isSigned() ? std::optional(CType{"int8_t", LOWBIT_I8, 1})
+                          : std::optional(CType{"uint8_t", LOWBIT_U8, 1});
   if (t.isF32())
-    return CType{"float", 0, 4};
+    return CType{"float", LOWBIT_F32, 4};
   if (t.isF64())
-    return CType{"double", 1, 8};
+    return CType{"double", LOWBIT_F64, 8};
   if (t.isInteger(1))
-    return CType{"uint8_t", 12, 1};
+    return CType{"uint8_t", LOWBIT_BOOL, 1};
   if (auto it = dyn_cast<IntegerType>(t)) {
     bool u = it.isUnsigned();
     switch (it.getWidth()) {
     case 8:
-      return u ? CType{"uint8_t", 8, 1} : CType{"int8_t", 4, 1};
+      return u ? CType{"uint8_t", LOWBIT_U8, 1} : CType{"int8_t", LOWBIT_I8, 1};
     case 16:
-      return u ? CType{"uint16_t", 9, 2} : CType{"int16_t", 5, 2};
+      return u ? CType{"uint16_t", LOWBIT_U16, 2}
+               : CType{"int16_t", LOWBIT_I16, 2};
     case 32:
-      return u ? CType{"uint32_t", 10, 4} : CType{"int32_t", 6, 4};
+      return u ? CType{"uint32_t", LOWBIT_U32, 4}
+               : CType{"int32_t", LOWBIT_I32, 4};
     case 64:
-      return u ? CType{"uint64_t", 11, 8} : CType{"int64_t", 7, 8};
+      return u ? CType{"uint64_t", LOWBIT_U64, 8}
+               : CType{"int64_t", LOWBIT_I64, 8};
     default:
       break;
     }
@@ -1798,12 +1826,11 @@ FailureOr<X86Artifact> Emitter::run() {
     << "#define LOWBIT_MODEL_" << llvm::StringRef(name).upper()
     << "_NUM_OUTPUTS " << func.getNumResults() << "\n\n";
   auto dtypeName = [](Type t) {
-    static const char *names[] = {"LOWBIT_F32", "LOWBIT_F64", "LOWBIT_F16",
-                                  "LOWBIT_BF16", "LOWBIT_I8", "LOWBIT_I16",
-                                  "LOWBIT_I32", "LOWBIT_I64", "LOWBIT_U8",
-                                  "LOWBIT_U16", "LOWBIT_U32", "LOWBIT_U64",
-                                  "LOWBIT_BOOL"};
-    return names[cTypeOf(t)->dtype];
+    // The runtime.h spelling, from the package schema's names.
+    return "LOWBIT_" +
+           llvm::StringRef(::lowbit::pkg::EnumNameDType(
+                               ::lowbit::pkg::DType(cTypeOf(t)->dtype)))
+               .upper();
   };
   auto io = [&](StringRef what, ArrayRef<Type> types,
                 ArrayRef<std::string> names) {

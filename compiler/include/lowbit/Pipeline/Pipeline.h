@@ -44,12 +44,18 @@ struct CompileOptions {
   TargetOptions target;
 };
 
+/// Where a compile pipeline stops (`lowbit import --emit=STAGE`): after the
+/// frontend, after quantization, or after the backend's lowering (what the
+/// backend's emitter reads).
+enum class CompileStage { Frontend, Quantized, Lowered };
+
 /// The compile pipeline on a module: the frontend (fold, convert layers,
 /// canonicalize), lowbit-quantize when asked (formats and costs from
 /// `backend`), then the backend's lowering. `lowbit compile
 /// --print-pipeline` prints it; `lowbit-opt --pass-pipeline=...` replays it.
 void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
-                          const TargetBackend &backend);
+                          const TargetBackend &backend,
+                          CompileStage stopAfter = CompileStage::Lowered);
 
 /// `--lowbit-compile-pipeline="target=x86 weights=int4"`: the common
 /// options; the full set is what --print-pipeline prints.
