@@ -49,6 +49,10 @@ lowbit_tool::loadCompiled(const std::string &dir, std::string &error) {
   auto model = std::make_unique<CompiledModel>();
   model->dir = dir;
   model->name = llvm::sys::path::stem(pkg).str();
+  if (!llvm::sys::fs::is_regular_file(pkg)) {
+    error = pkg + ": not a regular file (a device, pipe or folder)";
+    return nullptr;
+  }
   auto buffer = llvm::MemoryBuffer::getFile(pkg, false, false);
   if (!buffer) {
     error = pkg + ": cannot read: " + buffer.getError().message();

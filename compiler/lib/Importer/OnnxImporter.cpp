@@ -27,6 +27,7 @@
 #include "mlir/IR/Verifier.h"
 #include "llvm/ADT/StringMap.h"
 #include "llvm/ADT/StringSet.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
 #include "llvm/Support/Path.h"
 
@@ -771,6 +772,12 @@ OwningOpRef<ModuleOp>
 mlir::lowbit::importOnnxFile(StringRef path, MLIRContext *ctx,
                              const OnnxImportOptions &options) {
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
+  // A device (/dev/zero), pipe or folder would be read until memory runs out.
+  if (llvm::sys::fs::exists(path) && !llvm::sys::fs::is_regular_file(path)) {
+    emitError(loc) << path
+                   << ": not a regular file (a device, pipe or folder)";
+    return nullptr;
+  }
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,
                                             /*RequiresNullTerminator=*/false);
   if (!buffer) {

@@ -420,7 +420,18 @@ static const char *npyDescr(DType t) {
   return names[static_cast<int>(t)];
 }
 
+/// /dev/zero, a FIFO or a folder would be read until memory runs out.
+/// (A missing file is left to the read, which names the OS error.)
+static bool isReadableRegularFile(StringRef path, std::string &error) {
+  if (!llvm::sys::fs::exists(path) || llvm::sys::fs::is_regular_file(path))
+    return true;
+  error = "not a regular file (a device, pipe or folder)";
+  return false;
+}
+
 FailureOr<Tensor> mlir::lowbit::readNpy(StringRef path, std::string &error) {
+  if (!isReadableRegularFile(path, error))
+    return failure();
   auto buffer = llvm::MemoryBuffer::getFile(path, false, false);
   if (!buffer) {
     error = "cannot read: " + buffer.getError().message();
@@ -505,13 +516,23 @@ FailureOr<Tensor> mlir::lowbit::parseNpy(StringRef data, std::string &error) {
     error = "unsupported .npy dtype '" + descr.str() + "'";
     return failure();
   }
-  Tensor t = Tensor::zeros(*dtype, shape);
+  // The element count and byte size, checked for overflow and against the
+  // data actually present, before anything is allocated.
   size_t start = offset + headerLen;
-  if (data.size() - start < t.byteSize()) {
-    error = "truncated .npy data: " + std::to_string(data.size() - start) +
-            " bytes for " + t.describe();
+  uint64_t have = data.size() - start, bytes = dtypeSize(*dtype);
+  for (int64_t d : shape)
+    if (d != 0 && __builtin_mul_overflow(bytes, uint64_t(d), &bytes)) {
+      error = "the .npy shape '" + shapeText.str() +
+              "' has more elements than fit in memory";
+      return failure();
+    }
+  if (have < bytes) {
+    error = "truncated .npy data: " + std::to_string(have) + " bytes for " +
+            dtypeName(*dtype) + " [" + shapeText.trim().str() + "] (" +
+            std::to_string(bytes) + " bytes)";
     return failure();
   }
+  Tensor t = Tensor::zeros(*dtype, shape);
   std::memcpy(t.raw(), data.data() + start, t.byteSize());
   return t;
 }
@@ -563,6 +584,8 @@ LogicalResult mlir::lowbit::writeNpy(StringRef path, const Tensor &t,
 FailureOr<Tensor> mlir::lowbit::readTensorProto(StringRef path,
                                                 std::string &name,
                                                 std::string &error) {
+  if (!isReadableRegularFile(path, error))
+    return failure();
   auto buffer = llvm::MemoryBuffer::getFile(path, false, false);
   if (!buffer) {
     error = "cannot read: " + buffer.getError().message();
