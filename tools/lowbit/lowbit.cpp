@@ -347,6 +347,11 @@ int runRun(const RunArgs &args) {
       llvm::errs() << ")\n";
       return kUsage;
     }
+    if (inputs[it - argNames.begin()]) {
+      llvm::errs() << "lowbit: error: --input " << name
+                   << " is given more than once\n";
+      return kUsage;
+    }
     FailureOr<Tensor> t = readTensorFile(file);
     if (failed(t))
       return kInvalid;
@@ -412,6 +417,7 @@ struct CompileArgs {
   lowbit_tool::QuantArgs quant;
   std::string passPipeline;
   bool printPipeline = false;
+  bool force = false;
 };
 
 int runCompile(const CompileArgs &args, DialectRegistry &registry) {
@@ -429,6 +435,7 @@ int runCompile(const CompileArgs &args, DialectRegistry &registry) {
   options.target.cpu = args.cpu;
   options.target.cc = args.cc;
   options.target.outputDir = args.output;
+  options.target.force = args.force;
   options.target.modelName =
       args.name.empty() ? modelIdentifier(args.model) : args.name;
   backend->getDependentDialects(registry);
@@ -527,6 +534,11 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
     if (idx == n) {
       llvm::errs() << "lowbit: error: the model has no input named '" << name
                    << "'\n";
+      return false;
+    }
+    if (seen[idx]) {
+      llvm::errs() << "lowbit: error: --input " << m.code->inputs[idx].name
+                   << " is given more than once\n";
       return false;
     }
     FailureOr<Tensor> t = readTensorFile(file);
@@ -1042,6 +1054,9 @@ int main(int argc, char **argv) {
     targetHelp += "\n  " + b->getName().str() + ": " +
                   b->getDescription().str();
   comp->add_option("--target", compileArgs.target, targetHelp);
+  comp->add_flag("--force", compileArgs.force,
+                 "Replace -o even if it is a file or a folder holding files "
+                 "lowbit did not write (default: refuse)");
   comp->add_option("--name", compileArgs.name,
                    "C identifier for the model (default: the file's stem)");
   comp->add_option("--cpu", compileArgs.cpu,

@@ -57,6 +57,7 @@ public:
     build.outDir = options.outputDir;
     build.cpu = options.cpu;
     build.cc = options.cc;
+    build.force = options.force;
     if (failed(writeX86Artifact(*artifact, build, error)))
       return failure();
     TargetArtifact out;

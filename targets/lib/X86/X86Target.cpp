@@ -60,13 +60,62 @@ static bool runTool(ArrayRef<std::string> argv, StringRef logPath,
   return true;
 }
 
+/// The marker every lowbit output folder holds: only such folders (or
+/// empty ones, or older outputs with a package) are replaced without
+/// --force.
+static constexpr const char *kOutputMarker = ".lowbit-output";
+
+static bool isReplaceableOutput(StringRef out, bool force,
+                                std::string &error) {
+  // The folder is replaced by a rename: the current directory (or one above
+  // it) would leave the caller's shell in a deleted folder.
+  SmallString<256> cwd;
+  if (!llvm::sys::fs::current_path(cwd) &&
+      (cwd == out || StringRef(cwd).starts_with((out + "/").str()))) {
+    error = "-o '" + out.str() +
+            "' is the current directory or above it; lowbit replaces the "
+            "output folder as a whole, so give a subfolder (e.g. -o out)";
+    return false;
+  }
+  llvm::sys::fs::file_status st;
+  if (force || llvm::sys::fs::status(out, st))
+    return true; // does not exist yet
+  if (!llvm::sys::fs::is_directory(st)) {
+    error = "'" + out.str() +
+            "' is a file, not an output folder: remove it or choose another "
+            "-o (or pass --force)";
+    return false;
+  }
+  std::error_code ec;
+  bool empty = true;
+  for (llvm::sys::fs::directory_iterator it(out, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    if (name == kOutputMarker || name.ends_with(".lbpkg"))
+      return true;
+    empty = false;
+  }
+  if (empty)
+    return true;
+  error = "'" + out.str() +
+          "' holds files lowbit did not write; refusing to replace it: "
+          "choose a new or empty folder for -o (or pass --force)";
+  return false;
+}
+
 LogicalResult mlir::lowbit::writeX86Artifact(const X86Artifact &artifact,
                                              const X86BuildOptions &options,
                                              std::string &error) {
   SmallString<256> out(options.outDir);
+  if (std::error_code ec = llvm::sys::fs::make_absolute(out)) {
+    error = "cannot resolve '" + options.outDir + "': " + ec.message();
+    return failure();
+  }
   llvm::sys::path::remove_dots(out, /*remove_dot_dot=*/true);
   while (out.size() > 1 && llvm::sys::path::is_separator(out.back()))
     out.pop_back();
+  if (!isReplaceableOutput(out, options.force, error))
+    return failure();
   SmallString<256> tmp(out);
   tmp += ".tmp-" + std::to_string(llvm::sys::Process::getProcessId());
   llvm::sys::fs::remove_directories(tmp);
@@ -82,7 +131,11 @@ LogicalResult mlir::lowbit::writeX86Artifact(const X86Artifact &artifact,
   };
   StringRef pkg(reinterpret_cast<const char *>(artifact.package.data()),
                 artifact.package.size());
-  if (!writeFile(file(".c"), artifact.source, error) ||
+  SmallString<256> marker(tmp);
+  llvm::sys::path::append(marker, kOutputMarker);
+  if (!writeFile(marker, "written by lowbit compile; replaced by the next\n",
+                 error) ||
+      !writeFile(file(".c"), artifact.source, error) ||
       !writeFile(file(".h"), artifact.header, error) ||
       !writeFile(file(".lbpkg"), pkg, error)) {
     cleanup();

@@ -40,6 +40,8 @@ struct TargetOptions {
   std::string outputDir;
   /// C identifier of the model in the generated code.
   std::string modelName;
+  /// Replace outputDir even when it holds files lowbit did not write.
+  bool force = false;
 };
 
 /// What a backend wrote, for the driver's summary line and the report.

@@ -57,6 +57,8 @@ struct X86BuildOptions {
   std::string cpu = "native";
   /// C compiler used to build <name>.o and <name>.so ("" skips that step).
   std::string cc = "cc";
+  /// Replace outDir even when it does not look like a lowbit output.
+  bool force = false;
 };
 
 /// Writes <name>.c, <name>.h and <name>.lbpkg, and builds <name>.o and
