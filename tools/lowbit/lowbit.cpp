@@ -152,6 +152,24 @@ func::FuncOp findEntry(ModuleOp module) {
   return entry;
 }
 
+/// The backend named `target` and the compile options the quantization
+/// flags give; a nonzero exit code after printing an error.
+int compileOptionsFor(const std::string &target,
+                      const lowbit_tool::QuantArgs &quant,
+                      CompileOptions &options, const TargetBackend *&backend) {
+  backend = lookupTargetBackend(target);
+  if (!backend) {
+    llvm::errs() << "lowbit: error: unknown target '" << target
+                 << "' (available: " << listTargetBackends() << ")\n";
+    return kUnsupported;
+  }
+  options.quantize = lowbit_tool::isQuantizing(quant);
+  if (options.quantize &&
+      !lowbit_tool::toPassOptions(quant, target, options.quant))
+    return kUsage;
+  return kOk;
+}
+
 /// Removes the lowbit-quantize report attribute from the entry function and
 /// returns it (an empty object when there is none).
 nlohmann::json takeReport(ModuleOp module) {
@@ -215,17 +233,10 @@ int runImport(const ImportArgs &args) {
   // resume from the file.
   OpPrintingFlags flags;
   if (args.emit != "onnx") {
-    const TargetBackend *backend = lookupTargetBackend(args.target);
-    if (!backend) {
-      llvm::errs() << "lowbit: error: unknown target '" << args.target
-                   << "' (available: " << listTargetBackends() << ")\n";
-      return kUnsupported;
-    }
     CompileOptions options;
-    options.quantize = lowbit_tool::isQuantizing(args.quant);
-    if (options.quantize &&
-        !lowbit_tool::toPassOptions(args.quant, args.target, options.quant))
-      return kUsage;
+    const TargetBackend *backend = nullptr;
+    if (int rc = compileOptionsFor(args.target, args.quant, options, backend))
+      return rc;
     CompileStage stage = args.emit == "frontend"    ? CompileStage::Frontend
                          : args.emit == "quantized" ? CompileStage::Quantized
                                                     : CompileStage::Lowered;
@@ -421,17 +432,10 @@ struct CompileArgs {
 };
 
 int runCompile(const CompileArgs &args, DialectRegistry &registry) {
-  const TargetBackend *backend = lookupTargetBackend(args.target);
-  if (!backend) {
-    llvm::errs() << "lowbit: error: unknown target '" << args.target
-                 << "' (available: " << listTargetBackends() << ")\n";
-    return kUnsupported;
-  }
   CompileOptions options;
-  options.quantize = lowbit_tool::isQuantizing(args.quant);
-  if (options.quantize &&
-      !lowbit_tool::toPassOptions(args.quant, args.target, options.quant))
-    return kUsage;
+  const TargetBackend *backend = nullptr;
+  if (int rc = compileOptionsFor(args.target, args.quant, options, backend))
+    return rc;
   options.target.cpu = args.cpu;
   options.target.cc = args.cc;
   options.target.outputDir = args.output;
