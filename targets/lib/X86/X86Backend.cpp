@@ -61,9 +61,11 @@ public:
     if (failed(writeX86Artifact(*artifact, build, error)))
       return failure();
     TargetArtifact out;
-    for (const char *ext : {".c", ".h", ".o", ".so", ".lbpkg"})
-      if (options.cc.empty() ? ext[1] != 'o' && ext[1] != 's' : true)
-        out.files.push_back(artifact->name + ext);
+    out.files = {artifact->name + ".c", artifact->name + ".h"};
+    if (!options.cc.empty()) // the object and library need a C compiler
+      out.files.insert(out.files.end(),
+                       {artifact->name + ".o", artifact->name + ".so"});
+    out.files.push_back(artifact->name + ".lbpkg");
     out.arenaBytes = artifact->arenaSize;
     out.weightBytes = artifact->weightBytes;
     out.steps = artifact->layers.size();
