@@ -867,10 +867,24 @@ int runInspect(const std::string &dir) {
     llvm::errs() << "lowbit: error: " << dir << ": " << message << "\n";
     return kInvalid;
   }
+  // The runtime's C verifier checks what the runtime reads; inspect reads
+  // more (names, layouts), through the C++ accessors, so it runs the
+  // FlatBuffers verifier too and treats every optional field as absent-able.
+  flatbuffers::Verifier verifier(
+      reinterpret_cast<const uint8_t *>(m->package.get()), m->packageSize);
+  if (!::lowbit::pkg::VerifyModelBuffer(verifier)) {
+    llvm::errs() << "lowbit: error: " << dir
+                 << ": corrupt model package: its FlatBuffers structure does "
+                    "not verify\n";
+    return kInvalid;
+  }
+  auto str = [](const flatbuffers::String *s) {
+    return s ? s->str() : std::string("(none)");
+  };
   const auto *pkg = ::lowbit::pkg::GetModel(m->package.get());
-  llvm::outs() << "model " << pkg->name()->str() << " (runtime ABI "
-               << pkg->abi_version() << ", package "
-               << m->packageSize << " bytes, verified)\n";
+  llvm::outs() << "model " << str(pkg->name()) << " (runtime ABI "
+               << pkg->abi_version() << ", package " << m->packageSize
+               << " bytes, verified)\n";
   llvm::outs() << "arena: " << pkg->arena_size() << " bytes\n";
   // What `lowbit run/bench` would run here, and what --cpu can select.
   uint32_t detected = lowbit_cpu_detect();
@@ -882,23 +896,26 @@ int runInspect(const std::string &dir) {
     llvm::outs() << ", avx512";
   llvm::outs() << "\n";
   auto sig = [&](const char *what, auto *list) {
-    for (unsigned i = 0; i < list->size(); ++i) {
+    for (unsigned i = 0; list && i < list->size(); ++i) {
       auto *t = list->Get(i);
-      llvm::outs() << what << " " << i << ": " << t->name()->str() << " "
+      llvm::outs() << what << " " << i << ": " << str(t->name()) << " "
                    << ::lowbit::pkg::EnumNameDType(t->dtype()) << " [";
-      for (unsigned d = 0; d < t->shape()->size(); ++d)
+      for (unsigned d = 0; t->shape() && d < t->shape()->size(); ++d)
         llvm::outs() << (d ? "x" : "") << t->shape()->Get(d);
       llvm::outs() << "]\n";
     }
   };
   sig("input", pkg->inputs());
   sig("output", pkg->outputs());
-  llvm::outs() << "weights: " << pkg->weights()->size() << " bytes, CRC-32 "
-               << llvm::format_hex(pkg->weights_crc32(), 10) << "\n";
-  for (unsigned i = 0; i < pkg->weight_table()->size(); ++i) {
+  llvm::outs() << "weights: " << (pkg->weights() ? pkg->weights()->size() : 0)
+               << " bytes, CRC-32 " << llvm::format_hex(pkg->weights_crc32(), 10)
+               << "\n";
+  for (unsigned i = 0; pkg->weight_table() && i < pkg->weight_table()->size();
+       ++i) {
     auto *w = pkg->weight_table()->Get(i);
     llvm::outs() << llvm::format("  %-40s %-12s %10llu bytes at %llu\n",
-                                 w->name()->c_str(), w->layout()->c_str(),
+                                 str(w->name()).c_str(),
+                                 str(w->layout()).c_str(),
                                  (unsigned long long)w->size(),
                                  (unsigned long long)w->offset());
   }
