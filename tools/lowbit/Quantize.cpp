@@ -11,6 +11,8 @@
 
 #include "Quantize.h"
 
+#include "lowbit/Pipeline/TargetBackend.h"
+
 #include "llvm/ADT/StringRef.h"
 #include "llvm/Support/raw_ostream.h"
 
@@ -41,9 +43,23 @@ double parseBytes(llvm::StringRef text) {
 }
 } // namespace
 
+/// "x86: int2, ..., fp4_e2m1": each registered target's native weight
+/// formats, from the dialect's format enum and the backend's answer.
+std::string nativeFormatsHelp() {
+  std::string out;
+  for (const TargetBackend *b : getRegisteredTargetBackends()) {
+    std::string list;
+    for (QuantFormat f : b->getWeightFormats())
+      list += (list.empty() ? "" : ", ") + stringifyQuantFormat(f).str();
+    out += "; " + b->getName().str() + " runs " + list + " natively";
+  }
+  return out;
+}
+
 void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
-  std::string native = compile ? " (the --target's native formats)"
-                               : " (simulated on the interpreter)";
+  std::string native = compile ? nativeFormatsHelp()
+                               : " (every format, simulated by the "
+                                 "interpreter)";
   cmd->add_option("--weights", args.pass.weights,
                   "Quantize every layer's weights to one format: int2..int8, "
                   "nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1" +
