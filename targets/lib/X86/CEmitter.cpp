@@ -130,6 +130,19 @@ std::optional<CType> cTypeOf(Type t) {
   return std::nullopt;
 }
 
+/// Limits that keep every size and offset in generated code far from
+/// int64 overflow (stated in error messages and docs/x86-target.md).
+constexpr int64_t kMaxTensorBytes = int64_t(1) << 36; // 64 GiB
+constexpr int64_t kMaxArenaBytes = int64_t(1) << 38;  // 256 GiB
+
+/// "[2147483648x2147483648]"
+std::string shapeString(ShapedType t) {
+  std::string out = "[";
+  for (auto [i, d] : llvm::enumerate(t.getShape()))
+    out += (i ? "x" : "") + std::to_string(d);
+  return out + "]";
+}
+
 RankedTensorType tensorType(Value v) {
   return dyn_cast<RankedTensorType>(v.getType());
 }
@@ -233,7 +246,7 @@ public:
 private:
   LogicalResult classify();
   LogicalResult planWeights();
-  void planArena();
+  LogicalResult planArena();
   LogicalResult emitBody();
   LogicalResult emitOp(Operation *op);
   LogicalResult emitElementwise(Operation *op);
@@ -716,7 +729,7 @@ LogicalResult Emitter::planWeights() {
   return success();
 }
 
-void Emitter::planArena() {
+LogicalResult Emitter::planArena() {
   // Live ranges: from the defining op to the last (effective) use; uses of
   // an alias count for its root.
   llvm::DenseMap<Value, int> lastUse;
@@ -742,12 +755,24 @@ void Emitter::planArena() {
     for (Value r : op->getResults())
       if (info[r].kind == Kind::Buffer) {
         auto t = tensorType(r);
-        int64_t bytes = t.getNumElements() * cTypeOf(t.getElementType())->bytes;
+        // Checked: a shape such as [2^31, 2^31] wraps the byte count and
+        // used to compile to a 64-byte arena that the code then overran.
+        int64_t bytes = cTypeOf(t.getElementType())->bytes;
+        for (int64_t d : t.getShape())
+          if (__builtin_mul_overflow(bytes, d, &bytes) ||
+              bytes > kMaxTensorBytes)
+            return fail(op, "result " +
+                                std::to_string(cast<OpResult>(r).getResultNumber()) +
+                                " has shape " + shapeString(t) +
+                                ", more than the " +
+                                std::to_string(kMaxTensorBytes >> 30) +
+                                " GiB a tensor may take");
         buffers.push_back(
             Buffer{alignUp(std::max<int64_t>(bytes, 1), 64), opIndex[op],
                    std::max(lastUse.lookup(r), opIndex[op]), 0});
         info[r].buffer = buffers.size() - 1;
       }
+  return success();
 }
 
 std::string Emitter::ptr(Value v) {
@@ -1696,7 +1721,8 @@ FailureOr<X86Artifact> Emitter::run() {
       }
     }
   }
-  planArena();
+  if (failed(planArena()))
+    return failure();
   // First-fit over live ranges.
   std::vector<int> order(buffers.size());
   for (size_t i = 0; i < order.size(); ++i)
@@ -1725,6 +1751,11 @@ FailureOr<X86Artifact> Emitter::run() {
     arena = std::max(arena, at + b.bytes);
     placed.push_back(id);
   }
+  if (arena > kMaxArenaBytes)
+    return func.emitError() << "unsupported by the x86 target: the model "
+                               "needs an activation arena of "
+                            << arena << " bytes, more than the "
+                            << (kMaxArenaBytes >> 30) << " GiB limit";
   if (failed(emitBody()))
     return failure();
 
