@@ -21,17 +21,27 @@ CompiledModel::~CompiledModel() {
     dlclose(library);
 }
 
-static std::string findPackage(const std::string &dir) {
+/// The folder's one package; "" with `*others` set to the names when it
+/// holds several.
+static std::string findPackage(const std::string &dir,
+                               std::string *others = nullptr) {
   std::error_code ec;
-  std::string found;
-  int count = 0;
+  std::vector<std::string> found;
   for (llvm::sys::fs::directory_iterator it(dir, ec), end; it != end && !ec;
        it.increment(ec))
-    if (llvm::sys::path::extension(it->path()) == ".lbpkg") {
-      found = it->path();
-      ++count;
-    }
-  return count == 1 ? found : "";
+    if (llvm::sys::path::extension(it->path()) == ".lbpkg")
+      found.push_back(llvm::sys::path::filename(it->path()).str());
+  if (found.size() == 1) {
+    llvm::SmallString<256> path(dir);
+    llvm::sys::path::append(path, found[0]);
+    return std::string(path);
+  }
+  if (others && found.size() > 1) {
+    llvm::sort(found);
+    for (const std::string &f : found)
+      *others += (others->empty() ? "" : ", ") + f;
+  }
+  return "";
 }
 
 bool lowbit_tool::isCompiledDir(const std::string &path) {
@@ -40,10 +50,14 @@ bool lowbit_tool::isCompiledDir(const std::string &path) {
 
 std::unique_ptr<CompiledModel>
 lowbit_tool::loadCompiled(const std::string &dir, std::string &error) {
-  std::string pkg = findPackage(dir);
+  std::string others;
+  std::string pkg = findPackage(dir, &others);
   if (pkg.empty()) {
-    error = dir + ": not a compiled model (expected one <name>.lbpkg; run "
-                  "`lowbit compile` first)";
+    error = others.empty()
+                ? dir + ": not a compiled model (expected one <name>.lbpkg; "
+                        "run `lowbit compile` first)"
+                : dir + ": holds several packages (" + others +
+                      "); a compiled model folder holds exactly one";
     return nullptr;
   }
   auto model = std::make_unique<CompiledModel>();

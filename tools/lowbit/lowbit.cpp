@@ -568,7 +568,13 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
     }
     // The interpreter's DType has lowbit_dtype_t's values (checked by
     // static_asserts in the x86 emitter).
-    ok = ok && static_cast<int32_t>(t->dtype()) == d.dtype;
+    if (ok && static_cast<int32_t>(t->dtype()) != d.dtype) {
+      llvm::errs() << "lowbit: error: input '" << d.name << "' was compiled "
+                   << "for "
+                   << dtypeName(static_cast<DType>(d.dtype)) << " but "
+                   << file << " holds " << t->describe() << "\n";
+      return false;
+    }
     if (!ok) {
       llvm::errs() << "lowbit: error: input '" << d.name << "' was compiled "
                    << "for shape [";
@@ -1052,7 +1058,9 @@ int main(int argc, char **argv) {
                   "avx2 or reference")
       ->check(CLI::IsMember({"native", "avx512", "avx2", "reference"}));
   run->callback([&] {
-    if (lowbit_tool::isCompiledDir(runArgs.model)) {
+    // A folder is a compiled model (loadCompiled says what is wrong with
+    // one that holds no package or several); a file is a model to import.
+    if (llvm::sys::fs::is_directory(runArgs.model)) {
       bool ok;
       uint32_t cpu = parseCpu(runCpu, ok);
       code = ok ? runCompiled(runArgs, runThreads, cpu) : kUsage;
