@@ -6,6 +6,8 @@
 
 #include "Compiled.h"
 
+#include "lowbit/Importer/OnnxTensor.h"
+
 #include "llvm/ADT/SmallString.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -63,8 +65,8 @@ lowbit_tool::loadCompiled(const std::string &dir, std::string &error) {
   auto model = std::make_unique<CompiledModel>();
   model->dir = dir;
   model->name = llvm::sys::path::stem(pkg).str();
-  if (!llvm::sys::fs::is_regular_file(pkg)) {
-    error = pkg + ": not a regular file (a device, pipe or folder)";
+  if (std::string why; !mlir::lowbit::checkRegularFile(pkg, why)) {
+    error = pkg + ": " + why;
     return nullptr;
   }
   auto buffer = llvm::MemoryBuffer::getFile(pkg, false, false);

@@ -772,10 +772,8 @@ OwningOpRef<ModuleOp>
 mlir::lowbit::importOnnxFile(StringRef path, MLIRContext *ctx,
                              const OnnxImportOptions &options) {
   Location loc = FileLineColLoc::get(ctx, path, 0, 0);
-  // A device (/dev/zero), pipe or folder would be read until memory runs out.
-  if (llvm::sys::fs::exists(path) && !llvm::sys::fs::is_regular_file(path)) {
-    emitError(loc) << path
-                   << ": not a regular file (a device, pipe or folder)";
+  if (std::string error; !checkRegularFile(path, error)) {
+    emitError(loc) << path << ": " << error;
     return nullptr;
   }
   auto buffer = llvm::MemoryBuffer::getFile(path, /*IsText=*/false,

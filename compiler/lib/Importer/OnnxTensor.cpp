@@ -7,6 +7,7 @@
 #include "lowbit/Importer/OnnxTensor.h"
 
 #include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 
 #include "onnx/onnx_pb.h"
@@ -178,4 +179,11 @@ mlir::lowbit::decodeOnnxTensor(TP &tensor, StringRef baseDir,
   }
   result.bytes = std::move(bytes);
   return result;
+}
+
+bool mlir::lowbit::checkRegularFile(StringRef path, std::string &error) {
+  if (!llvm::sys::fs::exists(path) || llvm::sys::fs::is_regular_file(path))
+    return true;
+  error = "not a regular file (a device, pipe or folder)";
+  return false;
 }

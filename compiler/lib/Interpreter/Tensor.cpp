@@ -420,17 +420,8 @@ static const char *npyDescr(DType t) {
   return names[static_cast<int>(t)];
 }
 
-/// /dev/zero, a FIFO or a folder would be read until memory runs out.
-/// (A missing file is left to the read, which names the OS error.)
-static bool isReadableRegularFile(StringRef path, std::string &error) {
-  if (!llvm::sys::fs::exists(path) || llvm::sys::fs::is_regular_file(path))
-    return true;
-  error = "not a regular file (a device, pipe or folder)";
-  return false;
-}
-
 FailureOr<Tensor> mlir::lowbit::readNpy(StringRef path, std::string &error) {
-  if (!isReadableRegularFile(path, error))
+  if (!checkRegularFile(path, error))
     return failure();
   auto buffer = llvm::MemoryBuffer::getFile(path, false, false);
   if (!buffer) {
@@ -584,7 +575,7 @@ LogicalResult mlir::lowbit::writeNpy(StringRef path, const Tensor &t,
 FailureOr<Tensor> mlir::lowbit::readTensorProto(StringRef path,
                                                 std::string &name,
                                                 std::string &error) {
-  if (!isReadableRegularFile(path, error))
+  if (!checkRegularFile(path, error))
     return failure();
   auto buffer = llvm::MemoryBuffer::getFile(path, false, false);
   if (!buffer) {

@@ -33,6 +33,30 @@ std::vector<uint32_t> isas() {
   return out;
 }
 
+/// W [N, K] (s8) -> "s8-panel16x4" and its column sums.
+void packS8(const std::vector<int8_t> &w, int64_t n, int64_t k,
+            std::vector<int8_t> &packed, std::vector<int32_t> &colsum) {
+  int64_t k4 = (k + 3) / 4, panels = (n + 15) / 16;
+  packed.assign(panels * k4 * 64, 0);
+  colsum.assign(panels * 16, 0);
+  for (int64_t j = 0; j < n; ++j)
+    for (int64_t kk = 0; kk < k; ++kk) {
+      packed[(j / 16) * k4 * 64 + (kk / 4) * 64 + (j % 16) * 4 + kk % 4] =
+          w[j * k + kk];
+      colsum[j] += w[j * k + kk];
+    }
+}
+
+/// The exact u8 x s8 dot product of row i of A (zero point zp) and row j
+/// of W, the oracle every ISA must equal before the float epilogue.
+int64_t exactDot(const std::vector<uint8_t> &a, const std::vector<int8_t> &w,
+                 int64_t k, int64_t i, int64_t j, int32_t zp) {
+  int64_t acc = 0;
+  for (int64_t kk = 0; kk < k; ++kk)
+    acc += (int64_t(a[i * k + kk]) - zp) * w[j * k + kk];
+  return acc;
+}
+
 } // namespace
 
 TEST(RuntimeQGemm, U8S8ExactOnEdgeShapes) {
@@ -50,15 +74,9 @@ TEST(RuntimeQGemm, U8S8ExactOnEdgeShapes) {
           x = rng() % 256;
         for (auto &x : w)
           x = static_cast<int8_t>(static_cast<int>(rng() % 256) - 128);
-        int64_t k4 = (k + 3) / 4, panels = (n + 15) / 16;
-        std::vector<int8_t> packed(panels * k4 * 64, 0);
-        std::vector<int32_t> colsum(n, 0);
-        for (int64_t j = 0; j < n; ++j)
-          for (int64_t kk = 0; kk < k; ++kk) {
-            packed[(j / 16) * k4 * 64 + (kk / 4) * 64 + (j % 16) * 4 + kk % 4] =
-                w[j * k + kk];
-            colsum[j] += w[j * k + kk];
-          }
+        std::vector<int8_t> packed;
+        std::vector<int32_t> colsum;
+        packS8(w, n, k, packed, colsum);
         std::vector<float> scale(n), bias(n);
         for (int64_t j = 0; j < n; ++j) {
           scale[j] = 0.01f * (1 + j % 5);
@@ -74,10 +92,8 @@ TEST(RuntimeQGemm, U8S8ExactOnEdgeShapes) {
                               c.data(), n);
           for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) {
-              int64_t acc = 0;
-              for (int64_t kk = 0; kk < k; ++kk)
-                acc += (int64_t(a[i * k + kk]) - zp) * w[j * k + kk];
-              float ref = sa * scale[j] * float(acc) + bias[j];
+              float ref =
+                  sa * scale[j] * float(exactDot(a, w, k, i, j, zp)) + bias[j];
               ASSERT_FLOAT_EQ(c[i * n + j], ref)
                   << "cpu=" << cpu << " m=" << m << " n=" << n << " k=" << k;
             }
@@ -180,23 +196,6 @@ TEST(RuntimeQGemm, QuantizedWeightsGroupwise) {
           }
 }
 
-namespace {
-
-/// W [N, K] (s8) -> "s8-panel16x4" and its column sums.
-void packS8(const std::vector<int8_t> &w, int64_t n, int64_t k,
-            std::vector<int8_t> &packed, std::vector<int32_t> &colsum) {
-  int64_t k4 = (k + 3) / 4, panels = (n + 15) / 16;
-  packed.assign(panels * k4 * 64, 0);
-  colsum.assign(panels * 16, 0);
-  for (int64_t j = 0; j < n; ++j)
-    for (int64_t kk = 0; kk < k; ++kk) {
-      packed[(j / 16) * k4 * 64 + (kk / 4) * 64 + (j % 16) * 4 + kk % 4] =
-          w[j * k + kk];
-      colsum[j] += w[j * k + kk];
-    }
-}
-
-} // namespace
 
 // The cases where a 16-bit pair sum (vpmaddubsw) would saturate: every
 // activation 255 against weights of -128 or +127 everywhere, alternating
@@ -237,10 +236,10 @@ TEST(RuntimeQGemm, U8S8ExactOnSaturatingExtremes) {
                               c.data(), n);
           for (int64_t i = 0; i < m; ++i)
             for (int64_t j = 0; j < n; ++j) {
-              int64_t acc = 0;
-              for (int64_t kk = 0; kk < k; ++kk)
-                acc += (int64_t(a[i * k + kk]) - zp) * w[j * k + kk];
-              float ref = 0.5f * scale[j] * float(int32_t(acc)) + bias[j];
+              float ref =
+                  0.5f * scale[j] *
+                      float(int32_t(exactDot(a, w, k, i, j, zp))) +
+                  bias[j];
               ASSERT_EQ(c[i * n + j], ref)
                   << isa.name << " " << f.name << " k=" << k << " zp=" << zp
                   << " at " << i << "," << j;

@@ -35,6 +35,11 @@ struct DecodedOnnxTensor {
   std::unique_ptr<std::string> bytes;
 };
 
+/// False, with `error` = "not a regular file (...)", when `path` exists but
+/// is a device, pipe or folder: reading /dev/zero would go on until memory
+/// runs out. A missing path passes (the read then names the OS error).
+bool checkRegularFile(StringRef path, std::string &error);
+
 /// Storage bytes per element of an ONNX data type; 0 when lowbit does not
 /// support the type (strings, complex, sub-byte and 8-bit float types).
 int64_t onnxElementBytes(int32_t dataType);
