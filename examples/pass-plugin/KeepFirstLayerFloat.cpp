@@ -5,9 +5,9 @@
 //===----------------------------------------------------------------------===//
 //
 // Keeps the first layer (lowbit.conv2d / lowbit.linear) of every function in
-// f32 by setting the `lowbit.weight_float` pin that lowbit-quantize honours:
-// first layers see raw inputs and are often the most sensitive. Run it
-// before lowbit-quantize in the compile pipeline.
+// f32 by setting the `lowbit.weight_float` pin that lowbit-assign-precision
+// and lowbit-quantize-weights honour: first layers see raw inputs and are
+// often the most sensitive. Run it before the quantization passes.
 //
 //===----------------------------------------------------------------------===//
 

@@ -4,8 +4,9 @@
 //
 //===----------------------------------------------------------------------===//
 //
-// Flag mapping only: the quantization itself is the lowbit-quantize pass
-// (compiler/lib/Transforms/QuantizeModel.cpp), part of the compile pipeline.
+// Flag mapping only: the quantization itself is a pipeline of passes
+// (buildQuantizePipeline, compiler/lib/Transforms/), part of the compile
+// pipeline.
 //
 //===----------------------------------------------------------------------===//
 
@@ -156,7 +157,7 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
 }
 
 bool isQuantizing(const QuantArgs &args) {
-  const QuantizeModelPassOptions &p = args.pass;
+  const QuantizeOptions &p = args.pass;
   return !p.weights.empty() || !p.calib.empty() || p.budgetBits != 0 ||
          !args.budgetSize.empty() || p.budgetLatency != 0 ||
          !args.budget.empty() || !args.keep.empty() || !args.report.empty() ||
@@ -165,7 +166,7 @@ bool isQuantizing(const QuantArgs &args) {
 }
 
 bool toPassOptions(const QuantArgs &args, const std::string &target,
-                   QuantizeModelPassOptions &out) {
+                   QuantizeOptions &out) {
   auto usage = [](const std::string &msg) {
     llvm::errs() << "lowbit: error: " << msg << "\n";
     return false;

@@ -5,7 +5,7 @@
 //===----------------------------------------------------------------------===//
 //
 // Maps `--weights`, `--calib`, `--budget-*`, `--keep`, `--report`, ... to
-// the options of the lowbit-quantize pass, and writes the report.
+// the quantization pipeline's options, and writes the report.
 //
 //===----------------------------------------------------------------------===//
 
@@ -14,7 +14,7 @@
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
 #include "mlir/IR/BuiltinOps.h"
-#include "lowbit/Transforms/Passes.h"
+#include "lowbit/Transforms/QuantizePipeline.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -24,10 +24,10 @@
 
 namespace lowbit_tool {
 
-/// The quantization flags: most bind straight to the lowbit-quantize pass's
+/// The quantization flags: most bind straight to the quantization pipeline's
 /// options; these few are spelled differently on the command line.
 struct QuantArgs {
-  mlir::lowbit::QuantizeModelPassOptions pass;
+  mlir::lowbit::QuantizeOptions pass;
   std::string budgetSize;          ///< --budget-size 20MB -> budgetBytes
   std::string budget;              ///< --budget 4.5bits | 20MB
   std::vector<std::string> keep;   ///< --keep (repeatable)
@@ -38,13 +38,13 @@ struct QuantArgs {
 void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile);
 
 /// Whether any quantization flag is set (the pipeline then has
-/// lowbit-quantize).
+/// the quantization passes).
 bool isQuantizing(const QuantArgs &args);
 
-/// Maps the flags to the lowbit-quantize pass's options for `target` ("":
+/// Maps the flags to the quantization pipeline's options for `target` ("":
 /// the interpreter). Returns false after printing a usage error.
 bool toPassOptions(const QuantArgs &args, const std::string &target,
-                   mlir::lowbit::QuantizeModelPassOptions &out);
+                   mlir::lowbit::QuantizeOptions &out);
 
 /// What happened, for --report (the pass's lowbit.quant_report attribute).
 struct QuantOutcome {

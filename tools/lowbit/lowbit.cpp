@@ -19,6 +19,7 @@
 #include "lowbit/Interpreter/Interpreter.h"
 #include "lowbit/Pipeline/Pipeline.h"
 #include "lowbit/Pipeline/TargetBackend.h"
+#include "lowbit/Transforms/QuantizePipeline.h"
 #include "lowbit/Target/InitAllTargets.h"
 #include "lowbit/Target/X86/X86Target.h"
 #include "lowbit/Transforms/Passes.h"
@@ -48,6 +49,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <functional>
 #include <cstdio>
 #include <cstring>
 #include <random>
@@ -170,7 +172,16 @@ int compileOptionsFor(const std::string &target,
   return kOk;
 }
 
-/// Removes the lowbit-quantize report attribute from the entry function and
+/// Pipeline construction errors (flags that do not go together), printed
+/// like the passes' diagnostics.
+std::function<LogicalResult(const Twine &)> pipelineError(MLIRContext &ctx) {
+  return [&ctx](const Twine &message) {
+    emitError(UnknownLoc::get(&ctx)) << message;
+    return failure();
+  };
+}
+
+/// Removes the quantization report attribute from the entry function and
 /// returns it (an empty object when there is none).
 nlohmann::json takeReport(ModuleOp module) {
   nlohmann::json report = nlohmann::json::object();
@@ -241,8 +252,9 @@ int runImport(const ImportArgs &args) {
                          : args.emit == "quantized" ? CompileStage::Quantized
                                                     : CompileStage::Lowered;
     PassManager pm(&ctx, ModuleOp::getOperationName());
-    buildCompilePipeline(pm, options, *backend, stage);
-    if (failed(applyPassManagerCLOptions(pm)) || failed(pm.run(*module)))
+    if (failed(buildCompilePipeline(pm, options, *backend, pipelineError(ctx),
+                                    stage)) ||
+        failed(applyPassManagerCLOptions(pm)) || failed(pm.run(*module)))
       return diags.exitCode();
     if (!writeReport(*module, args.quant, args.model, args.target, 0))
       return kInvalid;
@@ -315,12 +327,12 @@ int runRun(const RunArgs &args) {
     return kInvalid;
   }
   if (lowbit_tool::isQuantizing(args.quant)) {
-    QuantizeModelPassOptions opts;
+    QuantizeOptions opts;
     if (!lowbit_tool::toPassOptions(args.quant, /*target=*/"", opts))
       return kUsage;
     PassManager pm(&ctx, func::FuncOp::getOperationName());
-    pm.addPass(createQuantizeModelPass(opts));
-    if (failed(pm.run(entry)))
+    if (failed(buildQuantizePipeline(pm, opts, pipelineError(ctx))) ||
+        failed(pm.run(entry)))
       return diags.exitCode();
     if (!writeReport(*module, args.quant, args.model, "interpreter", 0))
       return kInvalid;
@@ -462,8 +474,9 @@ int runCompile(const CompileArgs &args, DialectRegistry &registry) {
       return kUsage;
     }
     static_cast<OpPassManager &>(pm) = std::move(*parsed);
-  } else {
-    buildCompilePipeline(pm, options, *backend);
+  } else if (failed(buildCompilePipeline(pm, options, *backend,
+                                          pipelineError(ctx)))) {
+    return diags.exitCode();
   }
   if (args.printPipeline) {
     pm.printAsTextualPipeline(llvm::outs());
@@ -1019,7 +1032,7 @@ int main(int argc, char **argv) {
   imp->add_option("--emit", importArgs.emit,
                   "Stage to write: onnx (the structural import, default), "
                   "frontend (typed lowbit ops), quantized (after "
-                  "lowbit-quantize with the quantization flags) or lowered "
+                  "the quantization passes with the quantization flags) or lowered "
                   "(after the --target's lowering: what its emitter reads). "
                   "Every stage is valid input to lowbit compile and "
                   "lowbit-opt")

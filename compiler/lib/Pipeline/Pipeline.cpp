@@ -31,24 +31,27 @@ void mlir::lowbit::buildFrontendPipeline(OpPassManager &pm,
   funcPm.addPass(createCSEPass());
 }
 
-void mlir::lowbit::buildCompilePipeline(OpPassManager &pm,
-                                        const CompileOptions &options,
-                                        const TargetBackend &backend,
-                                        CompileStage stopAfter) {
+LogicalResult mlir::lowbit::buildCompilePipeline(
+    OpPassManager &pm, const CompileOptions &options,
+    const TargetBackend &backend,
+    function_ref<LogicalResult(const Twine &)> error, CompileStage stopAfter) {
   buildFrontendPipeline(pm, FrontendOptions());
   if (stopAfter == CompileStage::Frontend)
-    return;
+    return success();
   if (options.quantize) {
-    QuantizeModelPassOptions quant = options.quant;
+    QuantizeOptions quant = options.quant;
     quant.target = backend.getName().str();
-    pm.nest<func::FuncOp>().addPass(createQuantizeModelPass(quant));
+    if (failed(buildQuantizePipeline(pm.nest<func::FuncOp>(), quant, error)))
+      return failure();
   }
   if (stopAfter == CompileStage::Quantized)
-    return;
+    return success();
   backend.buildLoweringPipeline(pm, options.target);
+  return success();
 }
 
 void mlir::lowbit::registerLowbitPipelines() {
+  registerQuantizePipeline();
   PassPipelineRegistration<FrontendOptions>(
       "lowbit-frontend-pipeline",
       "Turns imported ONNX IR into lowbit IR with layer ops and cleans it up.",
@@ -72,8 +75,7 @@ void mlir::lowbit::registerLowbitPipelines() {
         options.quant.groupSize = o.groupSize;
         options.quant.embeddings = o.embeddings;
         options.quantize = !o.weights.empty() || !o.embeddings.empty();
-        buildCompilePipeline(pm, options, *backend);
-        return success();
+        return buildCompilePipeline(pm, options, *backend, errorHandler);
       },
       [](function_ref<void(const mlir::detail::PassOptions &)> handler) {
         handler(CompilePipelineOptions());

@@ -251,6 +251,11 @@ mlir::lowbit::makeCalibrationBatches(func::FuncOp func,
       return failure();
     }
   }
+  auto castTo = [&](Tensor t, unsigned i) {
+    FailureOr<DType> want = dtypeFromType(
+        cast<RankedTensorType>(func.getArgument(i).getType()).getElementType());
+    return succeeded(want) && *want != t.dtype() ? t.cast(*want) : t;
+  };
   int64_t samples = set.numSamples;
   if (maxSamples > 0)
     samples = std::min(samples, maxSamples);
@@ -277,12 +282,28 @@ mlir::lowbit::makeCalibrationBatches(func::FuncOp func,
       fixed = true;
     }
   }
-  if (fixed && samples < batch) {
-    error = set.source + ": " + std::to_string(samples) +
-            " samples, but the model's batch size is " + std::to_string(batch) +
-            "; give at least one full batch (or compile with a smaller "
-            "--input-shape)";
+  // Fewer samples than the compiled batch: one batch that repeats them in
+  // order (every sample counts floor(B/N) or ceil(B/N) times), so the
+  // calibration set does not have to match the batch compiled for.
+  if (samples <= 0) {
+    error = set.source + ": the calibration set has no samples";
     return failure();
+  }
+  if (fixed && samples < batch) {
+    std::vector<Tensor> args;
+    for (unsigned i = 0; i < numArgs; ++i) {
+      std::vector<int64_t> shape = chosen[i]->shape();
+      shape[0] = batch;
+      Tensor t = Tensor::zeros(chosen[i]->dtype(), shape);
+      size_t sampleBytes =
+          chosen[i]->dim(0) ? chosen[i]->byteSize() / chosen[i]->dim(0) : 0;
+      for (int64_t s = 0; s < batch; ++s)
+        std::memcpy(t.raw() + s * sampleBytes,
+                    chosen[i]->raw() + (s % samples) * sampleBytes,
+                    sampleBytes);
+      args.push_back(castTo(std::move(t), i));
+    }
+    return std::vector<std::vector<Tensor>>{std::move(args)};
   }
   std::vector<std::vector<Tensor>> batches;
   for (int64_t b0 = 0; b0 < samples; b0 += batch) {
@@ -290,15 +311,8 @@ mlir::lowbit::makeCalibrationBatches(func::FuncOp func,
     if (fixed && count < batch)
       break;
     std::vector<Tensor> args;
-    for (unsigned i = 0; i < numArgs; ++i) {
-      Tensor t = sliceSamples(*chosen[i], b0, count);
-      FailureOr<DType> want = dtypeFromType(
-          cast<RankedTensorType>(func.getArgument(i).getType())
-              .getElementType());
-      if (succeeded(want) && *want != t.dtype())
-        t = t.cast(*want);
-      args.push_back(t);
-    }
+    for (unsigned i = 0; i < numArgs; ++i)
+      args.push_back(castTo(sliceSamples(*chosen[i], b0, count), i));
     batches.push_back(std::move(args));
   }
   return batches;

@@ -4,13 +4,19 @@
 //
 //===----------------------------------------------------------------------===//
 
+#include "Progress.h"
 #include "lowbit/Transforms/Passes.h"
+#include "lowbit/Transforms/QuantizationState.h"
 
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
+#include "lowbit/Pipeline/TargetBackend.h"
 #include "lowbit/Quant/PrecisionIlp.h"
 #include "lowbit/Quant/Sensitivity.h"
 
 #include "llvm/Support/Format.h"
+
+#include <chrono>
+#include <map>
 
 namespace mlir::lowbit {
 #define GEN_PASS_DEF_ASSIGNPRECISIONPASS
@@ -21,6 +27,19 @@ using namespace mlir;
 using namespace mlir::lowbit;
 
 namespace {
+LogicalResult fail(MLIRContext *ctx, const Twine &message) {
+  // The driver prints these as "lowbit: error: ...": they name its flags.
+  emitError(UnknownLoc::get(ctx)) << message;
+  return failure();
+}
+
+template <typename... Ts>
+std::string formatted(const char *fmt, Ts... args) {
+  std::string out;
+  llvm::raw_string_ostream(out) << llvm::format(fmt, args...);
+  return out;
+}
+
 struct Layer {
   Operation *op;
   int64_t numel;
@@ -32,6 +51,264 @@ struct AssignPrecisionPass
   using Base::Base;
 
   void runOnOperation() override {
+    func::FuncOp func = getOperation();
+    const TargetBackend *backend = nullptr;
+    if (!target.empty() && !(backend = lookupTargetBackend(target))) {
+      func.emitError() << "lowbit-assign-precision: unknown target '" << target
+                       << "' (registered: " << listTargetBackends() << ")";
+      return signalPassFailure();
+    }
+    std::string error;
+    FailureOr<std::vector<KeepPin>> pins =
+        parseKeepPins(keep, groupSize, backend, error);
+    if (failed(pins)) {
+      (void)fail(&getContext(), error);
+      return signalPassFailure();
+    }
+    std::vector<Operation *> layers = getQuantizableLayers(func);
+    for (const KeepPin &k : *pins)
+      if (llvm::none_of(layers, [&](Operation *op) {
+            return k.matches(getNodeName(op));
+          }))
+        emitWarning(UnknownLoc::get(&getContext()))
+            << "--keep " << k.pattern << " matches no layer";
+    bool budgeted = budgetBits > 0 || budgetBytes > 0 || budgetLatency > 0 ||
+                    modelBytes > 0;
+    if (!formats.empty()) {
+      if (!budgeted) {
+        func.emitError("lowbit-assign-precision: formats needs a budget "
+                       "(budget-bits, model-bytes or budget-latency)");
+        return signalPassFailure();
+      }
+      if (failed(buildCandidates(func, layers, *pins, backend)))
+        return signalPassFailure();
+    } else if (!budgeted && (!weights.empty() || !pins->empty())) {
+      if (failed(applyPins(func, layers, *pins)))
+        return signalPassFailure();
+      measureChoices(func, layers);
+      markAnalysesPreserved<CalibrationData, SensitivityData>();
+      return;
+    }
+    auto t0 = std::chrono::steady_clock::now();
+    if (failed(solve()))
+      return signalPassFailure();
+    Builder b(&getContext());
+    logQuantFact(
+        func, "solver",
+        b.getDictionaryAttr(
+            {b.getNamedAttr("name", b.getStringAttr("COIN-OR CBC")),
+             b.getNamedAttr(
+                 "seconds",
+                 b.getF64FloatAttr(std::chrono::duration<double>(
+                                       std::chrono::steady_clock::now() - t0)
+                                       .count()))}));
+    measureChoices(func, layers);
+    markAnalysesPreserved<CalibrationData, SensitivityData>();
+  }
+
+  /// Pins, and `weights` for every other layer (no budget).
+  LogicalResult applyPins(func::FuncOp func, ArrayRef<Operation *> layers,
+                          ArrayRef<KeepPin> pins) {
+    std::optional<WeightCandidate> uniform;
+    if (!weights.empty() && weights != "f32" && weights != "float") {
+      uniform = parseWeightCandidate(weights);
+      if (!uniform || !uniform->format)
+        return fail(&getContext(),
+                    "--weights '" + weights +
+                        "' is not a signed weight format (int2..int8, nf4, "
+                        "fp8_e4m3, fp8_e5m2, fp4_e2m1)");
+      if (uniform->groupSize == 0)
+        uniform->groupSize = groupSize;
+      logQuantFact(func, "mode",
+                   StringAttr::get(&getContext(), "uniform " + uniform->label()));
+    }
+    for (Operation *op : layers) {
+      std::string name = getNodeName(op);
+      const KeepPin *pin = nullptr;
+      for (const KeepPin &k : pins)
+        if (!pin && k.matches(name))
+          pin = &k;
+      // A layer another pass already pinned keeps its pin.
+      if (!pin && (op->hasAttr(kWeightFloatAttr) ||
+                   op->hasAttr(kWeightSchemeAttr)))
+        continue;
+      std::optional<WeightCandidate> c =
+          pin ? std::optional(pin->candidate) : uniform;
+      if (!c)
+        continue;
+      if (!c->format)
+        op->setAttr(kWeightFloatAttr, UnitAttr::get(&getContext()));
+      else
+        op->setAttr(kWeightSchemeAttr,
+                    makeWeightScheme(op, *c->format, c->groupSize,
+                                     scaleType == "f16"));
+    }
+    return success();
+  }
+
+  /// lowbit.candidates from lowbit.sensitivity: the allowed formats (a
+  /// pin, else those of `formats`), timed for a latency budget; then the
+  /// budgets checked in the words of `lowbit compile`'s flags.
+  LogicalResult buildCandidates(func::FuncOp func, ArrayRef<Operation *> layers,
+                                ArrayRef<KeepPin> pins,
+                                const TargetBackend *backend) {
+    MLIRContext *ctx = &getContext();
+    if (budgetLatency > 0 && !backend)
+      return fail(ctx, "--budget-latency needs a target's kernels to time: "
+                       "use it with lowbit compile");
+    std::vector<WeightCandidate> allowed;
+    SmallVector<StringRef> parts;
+    StringRef(formats).split(parts, ',', -1, false);
+    for (StringRef p : parts) {
+      std::optional<WeightCandidate> c = parseWeightCandidate(p);
+      if (!c)
+        return fail(ctx, "--formats: '" + p.str() + "' is not a weight format");
+      if (!runsNatively(*c, backend))
+        return fail(ctx, unsupportedByTarget(backend) + p +
+                             " weights (natively: " +
+                             nativeFormatList(backend) +
+                             "); use lowbit run to simulate other formats");
+      if (c->format && c->groupSize == 0)
+        c->groupSize = groupSize;
+      allowed.push_back(*c);
+    }
+    auto sameFormat = [](Operation *op, const WeightCandidate &a,
+                         StringRef label) {
+      WeightCandidate c = a;
+      if (isa<Conv2DOp>(op) && c.format)
+        c.groupSize = 0;
+      return c.label() == label;
+    };
+    Builder b(ctx);
+    Progress progress;
+    double minBits = 0, numWeights = 0, fastest = 0;
+    for (auto [i, op] : llvm::enumerate(layers)) {
+      auto info = op->getAttrOfType<DictionaryAttr>(kSensitivityAttr);
+      auto list = info ? info.getAs<ArrayAttr>("candidates") : nullptr;
+      if (!list) {
+        op->emitError("lowbit-assign-precision: formats needs the layer's "
+                      "lowbit.sensitivity: run lowbit-sensitivity first");
+        return failure();
+      }
+      std::string name = getNodeName(op);
+      const KeepPin *pin = nullptr;
+      for (const KeepPin &k : pins)
+        if (!pin && k.matches(name))
+          pin = &k;
+      SmallVector<Attribute> chosen;
+      double least = -1, best = -1;
+      for (Attribute a : list) {
+        auto dict = cast<DictionaryAttr>(a);
+        StringRef label = dict.getAs<StringAttr>("format").getValue();
+        bool ok = pin ? sameFormat(op, pin->candidate, label)
+                      : llvm::any_of(allowed, [&](const WeightCandidate &c) {
+                          return sameFormat(op, c, label);
+                        });
+        if (!ok)
+          continue;
+        NamedAttrList fields;
+        fields.append("format", dict.get("format"));
+        fields.append("bits", dict.get("bits"));
+        fields.append("sensitivity", dict.get("sensitivity"));
+        double bits = dict.getAs<FloatAttr>("bits").getValueAsDouble();
+        least = least < 0 ? bits : std::min(least, bits);
+        if (budgetLatency > 0) {
+          std::optional<WeightCandidate> c = parseWeightCandidate(label);
+          FailureOr<double> ms =
+              backend->layerLatencyMs(op, c->format, c->groupSize);
+          if (failed(ms))
+            return fail(ctx, unsupportedByTarget(backend) +
+                                 "cannot time layer '" + name + "' in " +
+                                 label);
+          fields.append("latency", b.getF64FloatAttr(*ms));
+          best = best < 0 ? *ms : std::min(best, *ms);
+        }
+        chosen.push_back(fields.getDictionary(ctx));
+      }
+      op->setAttr(kCandidatesAttr, b.getArrayAttr(chosen));
+      if (budgetLatency > 0)
+        progress("timing kernels", i + 1, layers.size());
+      minBits += std::max(least, 0.0);
+      fastest += std::max(best, 0.0);
+      auto wt = cast<ShapedType>(op->getOperand(1).getType());
+      numWeights += double(wt.getNumElements());
+    }
+    double fixed = otherConstantBytes(func);
+    std::string formatsText = formats;
+    const char *pinned = pins.empty() ? "" : " and the --keep pins";
+    if (budgetBits > 0 && budgetBits * numWeights < minBits * (1 - 1e-12))
+      return fail(ctx, formatted(
+          "--budget-bits %g is infeasible: with formats %s%s "
+          "the smallest feasible average is %.4f bits per weight",
+          double(budgetBits), formatsText.c_str(), pinned,
+          minBits / numWeights));
+    double minBytes = std::ceil(minBits / 8) + fixed;
+    if (modelBytes > 0 && modelBytes < minBytes)
+      return fail(ctx, formatted(
+          "--budget-size %.0f bytes is infeasible: with formats "
+          "%s%s the smallest feasible model is %.0f bytes (layer weights "
+          "%.0f + other constants %.0f)",
+          double(modelBytes), formatsText.c_str(), pinned, minBytes,
+          std::ceil(minBits / 8), fixed));
+    if (budgetLatency > 0 && budgetLatency < fastest)
+      return fail(ctx, formatted(
+          "--budget-latency %g ms is infeasible: with "
+          "formats %s%s the layers' kernels take at least %.3f ms on this "
+          "machine",
+          double(budgetLatency), formatsText.c_str(), pinned, fastest));
+    if (modelBytes > 0)
+      budgetBytes = modelBytes - fixed;
+    NamedAttrList budget;
+    if (budgetBits > 0)
+      budget.append("bits_per_weight", b.getF64FloatAttr(budgetBits));
+    if (modelBytes > 0) {
+      budget.append("bytes", b.getF64FloatAttr(modelBytes));
+      budget.append("fixed_bytes", b.getF64FloatAttr(fixed));
+    }
+    if (budgetLatency > 0)
+      budget.append("latency_ms", b.getF64FloatAttr(budgetLatency));
+    logQuantFact(func, "budget", budget.getDictionary(ctx));
+    logQuantFact(func, "mode", b.getStringAttr("mixed precision (ILP)"));
+    return success();
+  }
+
+  /// lowbit.measured_error: the loss of quantizing each layer alone in its
+  /// chosen format, as the sensitivity analysis rounds (needs its cache).
+  void measureChoices(func::FuncOp func, ArrayRef<Operation *> layers) {
+    SensitivityData *data = nullptr;
+    if (!measure)
+      return;
+    if (auto cached = getCachedAnalysis<SensitivityData>())
+      data = &cached->get();
+    CalibrationData *calib = nullptr;
+    if (auto cached = getCachedAnalysis<CalibrationData>())
+      calib = &cached->get();
+    if (!data || !data->valid || !calib || !calib->loaded)
+      return;
+    ArrayRef<std::vector<Tensor>> probe =
+        ArrayRef(calib->batches).take_front(data->probeBatches);
+    Progress progress;
+    Builder b(&getContext());
+    for (auto [i, op] : llvm::enumerate(layers)) {
+      progress("measuring layers", i, layers.size());
+      const LayerAnalysis *l = data->find(op);
+      std::optional<WeightCandidate> c = getPlannedWeights(op, std::nullopt);
+      if (!l || !c)
+        continue;
+      for (size_t k = 0; k < l->candidates.size(); ++k)
+        if (l->candidates[k].label() == c->label()) {
+          FailureOr<double> m =
+              measureLayerLoss(func, *l, k, probe, data->result.reference,
+                               data->search, data->gptq, data->f16Scales);
+          if (succeeded(m))
+            op->setAttr(kMeasuredErrorAttr, b.getF64FloatAttr(*m));
+        }
+    }
+    progress("measuring layers", layers.size(), layers.size());
+  }
+
+  /// The integer program over every layer's lowbit.candidates.
+  LogicalResult solve() {
     std::vector<Layer> layers;
     std::vector<IlpLayer> program;
     bool latency = budgetLatency > 0;
@@ -78,9 +355,9 @@ struct AssignPrecisionPass
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
-      return signalPassFailure();
+      return failure();
     if (layers.empty())
-      return;
+      return success();
 
     int64_t totalWeights = 0;
     for (const Layer &l : layers)
@@ -126,34 +403,33 @@ struct AssignPrecisionPass
       getOperation().emitError() << "lowbit-assign-precision: " << need
                                  << " (" << layers.size() << " layers, "
                                  << totalWeights << " weights)";
-      return signalPassFailure();
+      return failure();
     }
     std::string error;
     FailureOr<IlpSolution> sol = solvePrecisionIlp(rows, budgets, error);
     if (failed(sol)) {
       getOperation().emitError() << "lowbit-assign-precision: " << error;
-      return signalPassFailure();
+      return failure();
     }
     Builder b(&getContext());
     for (auto [l, layer] : llvm::enumerate(layers)) {
       const WeightCandidate &c = layer.candidates[sol->choice[l]];
       Operation *op = layer.op;
-      op->removeAttr("lowbit.candidates");
+      // The chosen kernel's time stays for the report.
+      auto list = op->getAttrOfType<ArrayAttr>(kCandidatesAttr);
+      if (auto dict = dyn_cast<DictionaryAttr>(list[sol->choice[l]]))
+        if (auto ms = dict.getAs<FloatAttr>("latency"))
+          op->setAttr(kLatencyAttr, ms);
+      op->removeAttr(kCandidatesAttr);
       if (!c.format) {
         op->setAttr("lowbit.weight_float", b.getUnitAttr());
         continue;
       }
-      bool group = c.groupSize > 0 && !isa<Conv2DOp>(op);
-      op->setAttr("lowbit.weight_scheme",
-                  SchemeAttr::get(&getContext(), *c.format,
-                                  group ? Granularity::Group
-                                        : Granularity::PerChannel,
-                                  group ? 1 : 0, group ? c.groupSize : 0,
-                                  /*symmetric=*/true,
-                                  scaleType == "f16"
-                                      ? FloatType(b.getF16Type())
-                                      : FloatType(b.getF32Type())));
+      op->setAttr(kWeightSchemeAttr, makeWeightScheme(op, *c.format,
+                                                      c.groupSize,
+                                                      scaleType == "f16"));
     }
+    return success();
   }
 };
 } // namespace

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Transforms/Passes.h"
+#include "lowbit/Transforms/QuantizationState.h"
 #include "lowbit/Transforms/QuantizeWeights.h"
 
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
@@ -77,6 +78,18 @@ struct QuantizeWeightsPass
           << "'";
       return signalPassFailure();
     }
+    if (rounding != "nearest" && rounding != "gptq") {
+      emitError(getOperation().getLoc())
+          << "lowbit-quantize-weights: rounding must be nearest or gptq, got '"
+          << rounding << "'";
+      return signalPassFailure();
+    }
+    const SensitivityData *hessians = nullptr;
+    if (rounding == "gptq" && failed(getHessians(fmt, hessians)))
+      return signalPassFailure();
+    Builder b(&getContext());
+    logQuantFact(getOperation(), "rounding", b.getStringAttr(rounding));
+    logQuantFact(getOperation(), "scale_type", b.getStringAttr(scaleType));
     WalkResult walk = getOperation().walk([&](Operation *op) {
       if (!isa<LinearOp, Conv2DOp>(op))
         return WalkResult::advance();
@@ -114,15 +127,52 @@ struct QuantizeWeightsPass
       int64_t n = wType.getDimSize(0), k = wType.getNumElements() / n;
       if (isa<Conv2DOp>(op))
         g = 0;
+      ScaleSearch search = clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max;
+      // GPTQ where the analysis has the layer's Hessian, else nearest.
+      const LayerAnalysis *l = hessians ? hessians->find(op) : nullptr;
+      if (l && l->hessian.empty())
+        l = nullptr;
       QuantizedMatrix q =
-          quantizeMatrix(f, *w, n, k, g,
-                         clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max,
-                         f16);
+          l ? quantizeMatrixGptq(f, *w, n, k, g, l->hessian, search, f16)
+            : quantizeMatrix(f, *w, n, k, g, search, f16);
       replaceWeightWithQWeight(op, f, q);
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
-      signalPassFailure();
+      return signalPassFailure();
+    markAnalysesPreserved<CalibrationData, SensitivityData>();
+  }
+
+  /// The layer inputs' Hessians: those lowbit-sensitivity kept, or a run of
+  /// the analysis on the calibration set.
+  LogicalResult getHessians(std::optional<QuantFormat> fmt,
+                            const SensitivityData *&out) {
+    if (auto cached = getCachedAnalysis<SensitivityData>();
+        cached && cached->get().valid && cached->get().gptq) {
+      out = &cached->get();
+      return success();
+    }
+    func::FuncOp func = getOperation();
+    CalibrationData &calibration = getAnalysis<CalibrationData>();
+    if (failed(ensureCalibration(func, calibration,
+                                 "lowbit-quantize-weights{rounding=gptq}")))
+      return failure();
+    SensitivityOptions opts;
+    opts.candidates = {WeightCandidate{fmt ? *fmt : QuantFormat::Int8, 0}};
+    opts.gptq = true;
+    opts.search = clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max;
+    opts.f16Scales = scaleType == "f16";
+    FailureOr<SensitivityResult> r =
+        analyzeSensitivity(func, calibration.batches, opts);
+    if (failed(r))
+      return failure();
+    SensitivityData &data = getAnalysis<SensitivityData>();
+    data.result = std::move(*r);
+    data.valid = data.gptq = true;
+    data.search = opts.search;
+    data.f16Scales = opts.f16Scales;
+    out = &data;
+    return success();
   }
 };
 } // namespace

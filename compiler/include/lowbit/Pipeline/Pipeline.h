@@ -14,6 +14,7 @@
 
 #include "lowbit/Pipeline/TargetBackend.h"
 #include "lowbit/Transforms/Passes.h"
+#include "lowbit/Transforms/QuantizePipeline.h"
 
 #include "mlir/Pass/PassManager.h"
 #include "mlir/Pass/PassOptions.h"
@@ -38,9 +39,9 @@ void buildFrontendPipeline(OpPassManager &pm, const FrontendOptions &options);
 
 /// Everything `lowbit compile` does between import and emission.
 struct CompileOptions {
-  /// Run lowbit-quantize (with `quant`) after the frontend.
+  /// Run the quantization passes (with `quant`) after the frontend.
   bool quantize = false;
-  QuantizeModelPassOptions quant;
+  QuantizeOptions quant;
   TargetOptions target;
 };
 
@@ -50,12 +51,16 @@ struct CompileOptions {
 enum class CompileStage { Frontend, Quantized, Lowered };
 
 /// The compile pipeline on a module: the frontend (fold, convert layers,
-/// canonicalize), lowbit-quantize when asked (formats and costs from
-/// `backend`), then the backend's lowering. `lowbit compile
-/// --print-pipeline` prints it; `lowbit-opt --pass-pipeline=...` replays it.
-void buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
-                          const TargetBackend &backend,
-                          CompileStage stopAfter = CompileStage::Lowered);
+/// canonicalize), the quantization passes when asked (buildQuantizePipeline;
+/// formats and costs from `backend`), then the backend's lowering. `lowbit
+/// compile --print-pipeline` prints it; `lowbit-opt --pass-pipeline=...`
+/// replays it. Fails, through `error`, when the quantization options do not
+/// go together.
+LogicalResult
+buildCompilePipeline(OpPassManager &pm, const CompileOptions &options,
+                     const TargetBackend &backend,
+                     function_ref<LogicalResult(const Twine &)> error,
+                     CompileStage stopAfter = CompileStage::Lowered);
 
 /// `--lowbit-compile-pipeline="target=x86 weights=int4"`: the common
 /// options; the full set is what --print-pipeline prints.

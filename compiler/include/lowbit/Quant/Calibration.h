@@ -40,9 +40,9 @@ FailureOr<CalibrationSet> loadCalibrationSet(StringRef path,
 
 /// Batches for `func`, one tensor per argument (matched by the argument's
 /// lowbit.name, or by position when the set has one array per argument and
-/// names differ). A static first dimension B cuts batches of B samples
-/// (at least one full batch is required; a remainder is dropped); a dynamic
-/// one batches of up to 32. At most `maxSamples` samples are used (0 = all).
+/// names differ). A static first dimension B cuts batches of B samples (a
+/// remainder is dropped; fewer than B samples make one batch that repeats
+/// them in order); a dynamic one batches of up to 32. At most `maxSamples` samples are used (0 = all).
 /// Arrays are cast to the argument's element type; other dimensions must
 /// match the signature.
 FailureOr<std::vector<std::vector<Tensor>>>

@@ -29,6 +29,14 @@ def AssignPrecisionPass : Pass<"lowbit-assign-precision", "func::FuncOp"> {
     A budget below what the smallest candidates need is an error that states
     the smallest feasible value.
 
+    In the compile pipeline the candidates come from lowbit-sensitivity:
+    with `formats` the pass builds `lowbit.candidates` from each layer's
+    `lowbit.sensitivity`, keeping only the allowed formats (those of
+    `formats` the `target` runs, or a layer's `keep` pin) and timing each
+    with the target's cost model for `budget-latency`. Without a budget it
+    only applies the `keep` pins and, with `weights`, one scheme to every
+    other layer.
+
     ```mlir
     %y = lowbit.linear %x, %w {lowbit.candidates = [
         {format = "int4", bits = 2.1e3, sensitivity = 0.02},
@@ -46,9 +54,56 @@ def AssignPrecisionPass : Pass<"lowbit-assign-precision", "func::FuncOp"> {
     Option<"budgetLatency", "budget-latency", "double", /*default=*/"0",
            "Sum of the candidates' latency in ms (0 = no limit)">,
     Option<"scaleType", "scale-type", "std::string", /*default=*/"\"f32\"",
-           "Scale type of the chosen schemes: f32 or f16">
+           "Scale type of the chosen schemes: f32 or f16">,
+    Option<"formats", "formats", "std::string", /*default=*/"\"\"",
+           "Build lowbit.candidates from lowbit.sensitivity (lowbit-sensitivity) "
+           "with these formats, comma-separated (empty: use lowbit.candidates "
+           "as given)">,
+    Option<"modelBytes", "model-bytes", "double", /*default=*/"0",
+           "Total bytes of every constant, layer weights included (0 = no "
+           "limit; with `formats`)">,
+    ListOption<"keep", "keep", "std::string",
+               "Pins NAME_OR_REGEX=FORMAT (f32 keeps a layer in float)">,
+    Option<"weights", "weights", "std::string", /*default=*/"\"\"",
+           "Without a budget: this format for every layer not pinned">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Group size for `weights`, `formats` and pins that give none">,
+    Option<"target", "target", "std::string", /*default=*/"\"\"",
+           "Registered backend whose formats are allowed and whose cost "
+           "model times the candidates (budget-latency)">,
+    Option<"measure", "measure", "bool", /*default=*/"false",
+           "Measure each layer's loss in its chosen format "
+           "(lowbit.measured_error, for the report)">
   ];
   let dependentDialects = ["::mlir::lowbit::LowbitDialect"];
+}
+
+def CalibratePass : Pass<"lowbit-calibrate", "func::FuncOp"> {
+  let summary = "Loads a calibration set for the quantization passes.";
+  let description = [{
+    Reads `calib` (.npz with one array per model input, or a folder of
+    NAME.npy), matches arrays to the function's inputs by `lowbit.name`
+    (or by position), casts them to the inputs' element types and cuts them
+    into batches the function can run: a dynamic batch dimension takes
+    batches of 32; a fixed one takes batches of its size, and samples are
+    reused in order to fill the last batch when the set is not a multiple
+    of it (so any number of samples calibrates any compiled batch). The
+    batches are cached as an analysis for lowbit-sensitivity,
+    lowbit-quantize-activations and GPTQ in lowbit-quantize-weights; the IR
+    records where they came from, so a later lowbit-opt run reloads them:
+
+    ```mlir
+    func.func @main(...) attributes {lowbit.calibration = {batches = 2 : i64,
+        max_samples = 0 : i64, samples = 8 : i64, source = "calib.npz"}}
+    ```
+  }];
+  let options = [
+    Option<"calib", "calib", "std::string", /*default=*/"\"\"",
+           "Calibration data: .npz (keys = input names) or a folder of "
+           "NAME.npy">,
+    Option<"maxSamples", "max-samples", "int64_t", /*default=*/"0",
+           "Use at most this many samples (0: all)">
+  ];
 }
 
 def FoldConstantsPass : Pass<"lowbit-fold-constants", "func::FuncOp"> {
@@ -74,119 +129,77 @@ def FoldConstantsPass : Pass<"lowbit-fold-constants", "func::FuncOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
-def QuantizeModelPass : Pass<"lowbit-quantize", "func::FuncOp"> {
-  let summary = "Quantizes a model's layers as `lowbit compile`'s flags say.";
+def PrintMemoryPlanPass : Pass<"lowbit-print-memory-plan", "func::FuncOp"> {
+  let summary = "Prints the static activation arena plan of a function.";
   let description = [{
-    The quantization stage of the compile pipeline, one pass for now (it is
-    to be split into calibrate / sensitivity / assign-precision / quantize
-    passes that talk through IR attributes). With `weights` it quantizes
-    every lowbit.linear / conv2d weight to one format (uniform); with a
-    budget (`budget-bits`, `budget-bytes`, `budget-latency`) and `calib` it
-    runs calibration, the second-order sensitivity analysis and
-    lowbit-assign-precision (CBC) to choose one format per layer among
-    `formats`; `keep` pins layers; `rounding=gptq` rounds with the
-    calibration Hessian; `activations=int8` inserts lowbit.quantize /
-    dequantize before the layers with int8 per-channel weights (W8A8,
-    ranges from `observer`, optionally SmoothQuant with `smooth`);
-    `embeddings` packs Gather tables. `target` names the registered backend
-    whose native formats and cost model the search uses (empty: every
-    format, as the interpreter simulates them). With `report` the pass
-    records a JSON summary (per layer format, bits, predicted and measured
-    error) as the function's `lowbit.quant_report` string attribute.
+    Shows what `MemoryPlanAnalysis` (lowbit/Analysis/MemoryPlan.h) decides:
+    one line per buffer (the value's node, type, bytes, live steps and
+    arena offset) and the arena's size with the step where the most bytes
+    are live. Views (Reshape, Flatten, Squeeze, Unsqueeze, Identity) share
+    their source's buffer. The IR is unchanged.
+
+    ```
+    memory plan for @two: 2 buffers, arena 256 bytes, peak 256 bytes live at step 3 (fc1)
+      fc0 lowbit.linear tensor<4x8xf32>: 128 bytes, steps 2..3, offset 0
+      fc1 lowbit.linear tensor<4x8xf32>: 128 bytes, steps 3..4, offset 128
+    ```
+  }];
+}
+
+def QuantReportPass : Pass<"lowbit-quant-report", "func::FuncOp"> {
+  let summary = "Summarizes the quantization passes' decisions as JSON.";
+  let description = [{
+    The last quantization pass. It reads what the others left in the IR
+    (each layer's packed weight, `lowbit.sensitivity`, `lowbit.candidates`
+    latencies, `lowbit.measured_error`, its activation quantization, and the
+    function's `lowbit.quant_log`), writes the per-layer table, totals and
+    the whole model's measured error (against the float model's outputs
+    kept by lowbit-sensitivity) as the function's `lowbit.quant_report`
+    string when `emit` is set, and removes those working attributes so that
+    backends see only the quantized IR.
+  }];
+  let options = [
+    Option<"emit", "emit", "bool", /*default=*/"true",
+           "Write lowbit.quant_report (else only clean up)">
+  ];
+}
+
+def QuantizeActivationsPass
+    : Pass<"lowbit-quantize-activations", "func::FuncOp"> {
+  let summary = "W8A8: static u8 activations into the int8 per-channel layers.";
+  let description = [{
+    Runs after lowbit-assign-precision, before lowbit-quantize-weights.
+    Every layer that will have int8 per-channel weights (its
+    `lowbit.weight_scheme`, or `weights` for the layers without one) gets
+    its input quantized to u8 with a range observed on the calibration set
+    (lowbit-calibrate) by `observer`, as `lowbit.quantize` (shared by the
+    layers that read one value, such as Q, K and V) and one
+    `lowbit.dequantize` per layer, which the x86 target fuses into the
+    layer's integer kernel. With `smooth` (SmoothQuant) the per-channel
+    activation ranges of those layers are first migrated into their weights.
+
     ```mlir
-    // lowbit-quantize{target=x86 weights=int4 group-size=32}
-    %y = lowbit.linear %x, %w : ...   // %w: f32 constant
+    %y = lowbit.linear %x, %w {lowbit.weight_scheme = #lowbit.scheme<int8, ...>}
     // becomes
-    %q = lowbit.qweight %codes, %scales {scheme = #lowbit.scheme<int4,
-        group(axis = 1, size = 32), symmetric, scale = f32>} : ...
-    %y = lowbit.linear %x, %q : ...
+    %q = lowbit.quantize %x : tensor<4x3xf32> -> tensor<4x3x!quant.uniform<u8:f32, 0.0117:85>>
+    %d = lowbit.dequantize %q : ... -> tensor<4x3xf32>
+    %y = lowbit.linear %d, %w {lowbit.weight_scheme = ...}
     ```
   }];
   let options = [
-    Option<"target", "target", "std::string", /*default=*/"\"\"",
-           "Registered backend whose formats and cost model to use "
-           "(empty: any format)">,
     Option<"weights", "weights", "std::string", /*default=*/"\"\"",
-           "One format for every layer (int2..int8, nf4, fp8_e4m3, "
-           "fp8_e5m2, fp4_e2m1)">,
+           "Format of the layers without a lowbit.weight_scheme (as given "
+           "to lowbit-quantize-weights; empty: f32)">,
     Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
-           "Weights per scale along K for linear layers (0: per channel)">,
-    Option<"calib", "calib", "std::string", /*default=*/"\"\"",
-           "Calibration data: .npz (keys = input names) or a folder of "
-           "NAME.npy">,
-    Option<"calibSamples", "calib-samples", "int64_t", /*default=*/"0",
-           "Use at most this many calibration samples (0: all)">,
-    Option<"formats", "formats", "std::string", /*default=*/"\"\"",
-           "Mixed-precision candidates, comma-separated FORMAT[/gSIZE] or "
-           "f32 (default int4,int8,f32)">,
-    Option<"budgetBits", "budget-bits", "double", /*default=*/"0",
-           "Average bits per layer weight (0: no limit)">,
-    Option<"budgetBytes", "budget-bytes", "double", /*default=*/"0",
-           "Total model bytes (0: no limit)">,
-    Option<"budgetLatency", "budget-latency", "double", /*default=*/"0",
-           "Summed layer latency in ms from the target's cost model">,
-    ListOption<"keep", "keep", "std::string",
-               "Pins NAME_OR_REGEX=FORMAT (f32 keeps a layer in float)">,
-    Option<"rounding", "rounding", "std::string", /*default=*/"\"nearest\"",
-           "Weight rounding: nearest or gptq">,
-    Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
-           "Weight scales: mse or max">,
-    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"f32\"",
-           "Weight scale storage: f32 or f16">,
-    Option<"activations", "activations", "std::string", /*default=*/"\"\"",
-           "int8: static u8 activations into int8 layers (W8A8)">,
+           "Group size of `weights` (grouped linear layers stay float-in)">,
     Option<"observer", "observer", "std::string", /*default=*/"\"mse\"",
            "Activation ranges: mse, percentile or minmax">,
     Option<"smooth", "smooth", "double", /*default=*/"0",
-           "SmoothQuant migration strength in (0, 1] (0: off)">,
-    Option<"embeddings", "embeddings", "std::string", /*default=*/"\"\"",
-           "Embedding tables' format FMT[/gSIZE] (empty: f32)">,
-    Option<"probeBatches", "probe-batches", "int64_t", /*default=*/"1",
-           "Calibration batches for the sensitivity probes">,
-    Option<"report", "report", "bool", /*default=*/"false",
-           "Record the lowbit.quant_report attribute">
+           "SmoothQuant migration strength in (0, 1] (0: off)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::lowbit::LowbitDialect",
                            "::mlir::quant::QuantDialect"];
-}
-
-def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
-  let summary = "Packs the constant weights of lowbit.linear into lowbit.qweight.";
-  let description = [{
-    Weight-only quantization: every `lowbit.linear` whose weight is an f32
-    constant with at least `min-elements` elements gets its weight replaced
-    by a `lowbit.qweight` of the chosen format, per output channel
-    (`group-size = 0`) or in groups of `group-size` along K. Scales are
-    symmetric (codes around zero); with `clip = mse` each scale is the one
-    among 20 candidates in [0.5, 1] x max|w| that minimizes the group's
-    squared rounding error, with `clip = max` it is max|w| itself. Codes are
-    rounded to nearest even and saturated (lowbit/Quant/Formats.h).
-
-    ```mlir
-    %y = lowbit.linear %x, %w : (tensor<8x256xf32>, tensor<64x256xf32>) -> tensor<8x64xf32>
-    // lowbit-quantize-weights{format=int4 group-size=128}:
-    %q = lowbit.qweight %codes, %scales {scheme = #lowbit.scheme<int4,
-        group(axis = 1, size = 128), symmetric, scale = f32>}
-        : (tensor<8192xi8>, tensor<64x2xf32>) -> tensor<64x256xf32>
-    %y = lowbit.linear %x, %q : ...
-    ```
-  }];
-  let options = [
-    Option<"format", "format", "std::string", /*default=*/"\"int8\"",
-           "Element format: int2..int8, nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1">,
-    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
-           "Elements per scale along K; 0 = one scale per output channel">,
-    Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
-           "Scale choice: mse (search) or max (max |w|)">,
-    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
-           "Leave weights with fewer elements in f32">,
-    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"f32\"",
-           "Scale storage: f32 or f16 (a layer's lowbit.weight_scheme "
-           "says its own)">
-  ];
-  let dependentDialects = ["::mlir::arith::ArithDialect",
-                           "::mlir::lowbit::LowbitDialect"];
 }
 
 def QuantizeEmbeddingsPass
@@ -223,6 +236,81 @@ def QuantizeEmbeddingsPass
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::lowbit::LowbitDialect"];
+}
+
+def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
+  let summary = "Packs the constant weights of lowbit.linear into lowbit.qweight.";
+  let description = [{
+    Weight-only quantization: every `lowbit.linear` whose weight is an f32
+    constant with at least `min-elements` elements gets its weight replaced
+    by a `lowbit.qweight` of the chosen format, per output channel
+    (`group-size = 0`) or in groups of `group-size` along K. Scales are
+    symmetric (codes around zero); with `clip = mse` each scale is the one
+    among 20 candidates in [0.5, 1] x max|w| that minimizes the group's
+    squared rounding error, with `clip = max` it is max|w| itself. Codes are
+    rounded to nearest even and saturated (lowbit/Quant/Formats.h).
+
+    ```mlir
+    %y = lowbit.linear %x, %w : (tensor<8x256xf32>, tensor<64x256xf32>) -> tensor<8x64xf32>
+    // lowbit-quantize-weights{format=int4 group-size=128}:
+    %q = lowbit.qweight %codes, %scales {scheme = #lowbit.scheme<int4,
+        group(axis = 1, size = 128), symmetric, scale = f32>}
+        : (tensor<8192xi8>, tensor<64x2xf32>) -> tensor<64x256xf32>
+    %y = lowbit.linear %x, %q : ...
+    ```
+  }];
+  let options = [
+    Option<"format", "format", "std::string", /*default=*/"\"int8\"",
+           "Element format: int2..int8, nf4, fp8_e4m3, fp8_e5m2, fp4_e2m1">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Elements per scale along K; 0 = one scale per output channel">,
+    Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
+           "Scale choice: mse (search) or max (max |w|)">,
+    Option<"minElements", "min-elements", "int64_t", /*default=*/"0",
+           "Leave weights with fewer elements in f32">,
+    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"f32\"",
+           "Scale storage: f32 or f16 (a layer's lowbit.weight_scheme "
+           "says its own)">,
+    Option<"rounding", "rounding", "std::string", /*default=*/"\"nearest\"",
+           "nearest, or gptq: error-feedback rounding with the layer "
+           "inputs' Hessian from the calibration set (lowbit-calibrate)">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::lowbit::LowbitDialect"];
+}
+
+def SensitivityPass : Pass<"lowbit-sensitivity", "func::FuncOp"> {
+  let summary = "Predicts each layer's loss for each candidate weight format.";
+  let description = [{
+    HAWQ-style second-order analysis on the calibration set (lowbit-calibrate):
+    for every lowbit.linear / conv2d with a constant weight and every format
+    in `formats`, the output error tr(dW H dW^T) of rounding the weight
+    (H = E[x x^T] of the layer's input), times the layer's loss curvature
+    estimated from noise probes, predicts the loss increase. Each layer
+    gets the table as `lowbit.sensitivity`, which lowbit-assign-precision
+    turns into the integer program and lowbit-quant-report prints; the float
+    model's outputs and the Hessians stay cached for GPTQ and the report.
+
+    ```mlir
+    %y = lowbit.linear %x, %w {lowbit.sensitivity = {gain = 0.8,
+        weight_energy = 12.0, candidates = [{format = "int4", bits = 2.1e3,
+        sensitivity = 0.02, output_error = 0.025}, ...]}} : ...
+    ```
+  }];
+  let options = [
+    Option<"formats", "formats", "std::string", /*default=*/"\"int4,int8,f32\"",
+           "Candidates, comma-separated FORMAT[/gSIZE] or f32">,
+    Option<"groupSize", "group-size", "int64_t", /*default=*/"0",
+           "Group size of the candidates that give none">,
+    Option<"clip", "clip", "std::string", /*default=*/"\"mse\"",
+           "Weight scales: mse or max">,
+    Option<"rounding", "rounding", "std::string", /*default=*/"\"nearest\"",
+           "Predict for nearest or gptq rounding">,
+    Option<"scaleType", "scale-type", "std::string", /*default=*/"\"f32\"",
+           "Scale storage the bits count: f32 or f16">,
+    Option<"probeBatches", "probe-batches", "int64_t", /*default=*/"1",
+           "Calibration batches for the noise probes">
+  ];
 }
 
 #endif // LOWBIT_TRANSFORMS_PASSES_TD

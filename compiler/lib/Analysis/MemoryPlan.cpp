@@ -1,0 +1,134 @@
+//===- MemoryPlan.cpp - static activation arena planning ----------*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Analysis/MemoryPlan.h"
+
+#include "lowbit/Dialect/Lowbit/LowbitOps.h"
+
+#include "mlir/Dialect/Arith/IR/Arith.h"
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
+#include "llvm/ADT/StringSwitch.h"
+
+#include <algorithm>
+#include <numeric>
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+static int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
+
+ArenaPlan mlir::lowbit::planArena(ArrayRef<LiveRange> ranges,
+                                  int64_t alignment) {
+  ArenaPlan plan;
+  plan.offsets.assign(ranges.size(), 0);
+  std::vector<int> order(ranges.size());
+  std::iota(order.begin(), order.end(), 0);
+  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
+    return ranges[a].start < ranges[b].start;
+  });
+  std::vector<int> placed;
+  for (int id : order) {
+    const LiveRange &r = ranges[id];
+    int64_t bytes = alignUp(r.bytes, alignment);
+    std::vector<std::pair<int64_t, int64_t>> busy;
+    for (int p : placed) {
+      const LiveRange &o = ranges[p];
+      if (o.end >= r.start && o.start <= r.end)
+        busy.push_back({plan.offsets[p],
+                        plan.offsets[p] + alignUp(o.bytes, alignment)});
+    }
+    std::sort(busy.begin(), busy.end());
+    int64_t at = 0;
+    for (auto [s, e] : busy) {
+      if (at + bytes <= s)
+        break;
+      at = std::max(at, alignUp(e, alignment));
+    }
+    plan.offsets[id] = at;
+    plan.size = std::max(plan.size, at + bytes);
+    placed.push_back(id);
+  }
+  // Live bytes per step (a sweep over range ends).
+  int last = 0;
+  for (const LiveRange &r : ranges)
+    last = std::max(last, r.end);
+  std::vector<int64_t> delta(last + 2, 0);
+  for (const LiveRange &r : ranges) {
+    delta[r.start] += alignUp(r.bytes, alignment);
+    delta[r.end + 1] -= alignUp(r.bytes, alignment);
+  }
+  int64_t live = 0;
+  for (int s = 0; s <= last && !ranges.empty(); ++s) {
+    live += delta[s];
+    if (live > plan.peakLiveBytes) {
+      plan.peakLiveBytes = live;
+      plan.peakStep = s;
+    }
+  }
+  return plan;
+}
+
+/// Ops whose result is their first operand's bytes reinterpreted.
+static bool isView(Operation *op) {
+  auto node = dyn_cast<OnnxNodeOp>(op);
+  return node && node->getNumOperands() >= 1 && node->getNumResults() == 1 &&
+         llvm::StringSwitch<bool>(node.getOpType())
+             .Cases({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"},
+                    true)
+             .Default(false);
+}
+
+static int64_t byteSize(Value v) {
+  auto t = dyn_cast<RankedTensorType>(v.getType());
+  if (!t || !t.hasStaticShape())
+    return -1;
+  Type e = t.getElementType();
+  if (auto q = dyn_cast<quant::QuantizedType>(e))
+    e = q.getStorageType();
+  int64_t bits = e.isIntOrFloat() ? std::max(8u, e.getIntOrFloatBitWidth()) : -1;
+  return bits < 0 ? -1 : t.getNumElements() * (bits / 8);
+}
+
+MemoryPlanAnalysis::MemoryPlanAnalysis(Operation *op) {
+  auto func = dyn_cast<func::FuncOp>(op);
+  if (!func || func.getBody().empty())
+    return;
+  llvm::DenseMap<Operation *, int> stepOf;
+  for (Operation &o : func.getBody().front()) {
+    stepOf[&o] = steps.size();
+    steps.push_back(&o);
+  }
+  for (Operation *o : steps) {
+    if (o->hasTrait<OpTrait::ConstantLike>())
+      continue;
+    if (isView(o)) {
+      auto it = bufferOf.find(o->getOperand(0));
+      if (it != bufferOf.end())
+        bufferOf[o->getResult(0)] = it->second;
+      continue;
+    }
+    for (Value r : o->getResults()) {
+      int64_t bytes = byteSize(r);
+      if (bytes < 0)
+        continue;
+      bufferOf[r] = buffers.size();
+      buffers.push_back({r, o, {std::max<int64_t>(bytes, 1), stepOf[o],
+                                stepOf[o]}});
+    }
+  }
+  for (Operation *o : steps)
+    for (Value v : o->getOperands()) {
+      auto it = bufferOf.find(v);
+      if (it == bufferOf.end())
+        continue;
+      LiveRange &r = buffers[it->second].range;
+      r.end = std::max(r.end, stepOf[o]);
+    }
+  std::vector<LiveRange> ranges;
+  for (const Buffer &b : buffers)
+    ranges.push_back(b.range);
+  plan = planArena(ranges);
+}
