@@ -163,7 +163,12 @@ LogicalResult Emitter::classify() {
   }
 
   // Fusion: an elementwise value whose only user is an elementwise op of
-  // the same shape is computed inside that user's loop.
+  // the same shape is computed inside that user's loop. Chains are cut
+  // every kMaxFusedDepth values: the emitter inlines a chain recursively
+  // and the C compiler gets one expression per chain (a 10,000-op chain
+  // overflowed the stack and would be one enormous statement).
+  constexpr int kMaxFusedDepth = 32;
+  llvm::DenseMap<Value, int> depth;
   for (Operation *op : ops) {
     if (!isa<OnnxNodeOp>(op) || !elementwiseOps().contains(opTypeOf(op)) ||
         op->getNumResults() != 1)
@@ -178,6 +183,13 @@ LogicalResult Emitter::classify() {
     auto userType = tensorType(user->getResult(0));
     if (!userType || userType.getShape() != tensorType(r).getShape())
       continue;
+    int d = 1;
+    for (Value operand : op->getOperands())
+      if (info[operand].kind == Kind::Fused)
+        d = std::max(d, depth.lookup(operand) + 1);
+    if (d > kMaxFusedDepth)
+      continue;
+    depth[r] = d;
     info[r].kind = Kind::Fused;
   }
   return success();
