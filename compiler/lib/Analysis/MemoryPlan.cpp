@@ -71,14 +71,18 @@ ArenaPlan mlir::lowbit::planArena(ArrayRef<LiveRange> ranges,
   return plan;
 }
 
-/// Ops whose result is their first operand's bytes reinterpreted.
+bool mlir::lowbit::isViewOpType(StringRef onnxOpType) {
+  return llvm::StringSwitch<bool>(onnxOpType)
+      .Cases({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity",
+              "Dropout"},
+             true)
+      .Default(false);
+}
+
 static bool isView(Operation *op) {
   auto node = dyn_cast<OnnxNodeOp>(op);
-  return node && node->getNumOperands() >= 1 && node->getNumResults() == 1 &&
-         llvm::StringSwitch<bool>(node.getOpType())
-             .Cases({"Reshape", "Flatten", "Squeeze", "Unsqueeze", "Identity"},
-                    true)
-             .Default(false);
+  return node && node->getNumOperands() >= 1 && node->getNumResults() >= 1 &&
+         isViewOpType(node.getOpType());
 }
 
 static int64_t byteSize(Value v) {

@@ -214,12 +214,17 @@ FailureOr<CalibrationSet> mlir::lowbit::loadCalibrationSet(StringRef path,
 }
 
 /// Samples [begin, begin + count) of `t` along axis 0.
-static Tensor sliceSamples(const Tensor &t, int64_t begin, int64_t count) {
+/// Samples [begin, begin + count) of `t`, wrapping around past the last
+/// one of the first `available`.
+static Tensor sliceSamples(const Tensor &t, int64_t begin, int64_t count,
+                           int64_t available) {
   std::vector<int64_t> shape = t.shape();
   shape[0] = count;
   Tensor out = Tensor::zeros(t.dtype(), shape);
   size_t sampleBytes = t.dim(0) ? t.byteSize() / t.dim(0) : 0;
-  std::memcpy(out.raw(), t.raw() + begin * sampleBytes, count * sampleBytes);
+  for (int64_t s = 0; s < count; ++s)
+    std::memcpy(out.raw() + s * sampleBytes,
+                t.raw() + ((begin + s) % available) * sampleBytes, sampleBytes);
   return out;
 }
 
@@ -282,37 +287,22 @@ mlir::lowbit::makeCalibrationBatches(func::FuncOp func,
       fixed = true;
     }
   }
-  // Fewer samples than the compiled batch: one batch that repeats them in
-  // order (every sample counts floor(B/N) or ceil(B/N) times), so the
-  // calibration set does not have to match the batch compiled for.
-  if (samples <= 0) {
-    error = set.source + ": the calibration set has no samples";
+  if (samples <= 0 || (fixed && batch <= 0)) {
+    error = set.source + (samples <= 0 ? ": the calibration set has no samples"
+                                       : ": the model's batch size is 0");
     return failure();
   }
-  if (fixed && samples < batch) {
-    std::vector<Tensor> args;
-    for (unsigned i = 0; i < numArgs; ++i) {
-      std::vector<int64_t> shape = chosen[i]->shape();
-      shape[0] = batch;
-      Tensor t = Tensor::zeros(chosen[i]->dtype(), shape);
-      size_t sampleBytes =
-          chosen[i]->dim(0) ? chosen[i]->byteSize() / chosen[i]->dim(0) : 0;
-      for (int64_t s = 0; s < batch; ++s)
-        std::memcpy(t.raw() + s * sampleBytes,
-                    chosen[i]->raw() + (s % samples) * sampleBytes,
-                    sampleBytes);
-      args.push_back(castTo(std::move(t), i));
-    }
-    return std::vector<std::vector<Tensor>>{std::move(args)};
-  }
   std::vector<std::vector<Tensor>> batches;
-  for (int64_t b0 = 0; b0 < samples; b0 += batch) {
-    int64_t count = std::min(batch, samples - b0);
-    if (fixed && count < batch)
-      break;
+  // A fixed batch takes whole batches (a remainder is dropped), or, with
+  // fewer samples than one, one batch that repeats them in order (each
+  // counts floor(B/N) or ceil(B/N) times), so the calibration set does not
+  // have to match the batch compiled for.
+  int64_t rows = fixed ? std::max(batch, samples / batch * batch) : samples;
+  for (int64_t b0 = 0; b0 < rows; b0 += batch) {
+    int64_t count = std::min(batch, rows - b0);
     std::vector<Tensor> args;
     for (unsigned i = 0; i < numArgs; ++i)
-      args.push_back(castTo(sliceSamples(*chosen[i], b0, count), i));
+      args.push_back(castTo(sliceSamples(*chosen[i], b0, count, samples), i));
     batches.push_back(std::move(args));
   }
   return batches;

@@ -205,7 +205,8 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
   std::vector<std::vector<Tensor>> reference;
   // Every result on the probe batches, so that a probe re-runs the model
   // only from its layer on (the tensors share their buffers).
-  std::vector<llvm::DenseMap<Value, Tensor>> caches(probeBatches);
+  std::vector<llvm::DenseMap<Value, Tensor>> caches(
+      options.hessiansOnly ? 0 : probeBatches);
   for (auto [b, inputs] : llvm::enumerate(batches)) {
     progress("calibrating", b, batches.size());
     for (BlockArgument arg : func.getArguments())
@@ -233,6 +234,15 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
   for (LayerState &s : layers) {
     s.hMean = (s.h / double(std::max<int64_t>(1, s.rowsSeen))).cast<float>();
     s.h.resize(0, 0);
+  }
+  SensitivityResult out;
+  if (options.hessiansOnly) {
+    for (LayerState &s : layers) {
+      s.result.hessian.assign(s.hMean.data(), s.hMean.data() + s.hMean.size());
+      out.layers.push_back(std::move(s.result));
+    }
+    out.reference = std::move(reference);
+    return out;
   }
 
   // 2. Noise probes: the loss curvature along each layer's output, for
@@ -315,7 +325,6 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
     }
   }
   progress("measuring formats", layers.size(), layers.size());
-  SensitivityResult out;
   for (auto &s : layers)
     out.layers.push_back(std::move(s.result));
   out.reference = std::move(reference);

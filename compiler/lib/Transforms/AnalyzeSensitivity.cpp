@@ -37,16 +37,12 @@ struct SensitivityPass : lowbit::impl::SensitivityPassBase<SensitivityPass> {
     if (scaleType != "f32" && scaleType != "f16")
       return fail("scale-type must be f32 or f16, got '" + scaleType + "'");
     SensitivityOptions opts;
-    SmallVector<StringRef> parts;
-    StringRef(formats).split(parts, ',', -1, false);
-    for (StringRef p : parts) {
-      std::optional<WeightCandidate> c = parseWeightCandidate(p);
-      if (!c)
-        return fail("'" + p + "' is not a weight format");
-      if (c->format && c->groupSize == 0)
-        c->groupSize = groupSize;
-      opts.candidates.push_back(*c);
-    }
+    std::string error;
+    FailureOr<std::vector<WeightCandidate>> list =
+        parseCandidateList(formats, groupSize, /*target=*/nullptr, "", error);
+    if (failed(list))
+      return fail(error);
+    opts.candidates = std::move(*list);
     if (opts.candidates.empty())
       return fail("formats is empty");
     CalibrationData &calibration = getAnalysis<CalibrationData>();

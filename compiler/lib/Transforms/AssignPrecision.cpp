@@ -74,13 +74,16 @@ struct AssignPrecisionPass
             << "--keep " << k.pattern << " matches no layer";
     bool budgeted = budgetBits > 0 || budgetBytes > 0 || budgetLatency > 0 ||
                     modelBytes > 0;
+    // The layers' byte limit: budget-bytes, or model-bytes less what the
+    // other constants take (known once the candidates are built).
+    double layerBytes = budgetBytes;
     if (!formats.empty()) {
       if (!budgeted) {
         func.emitError("lowbit-assign-precision: formats needs a budget "
                        "(budget-bits, model-bytes or budget-latency)");
         return signalPassFailure();
       }
-      if (failed(buildCandidates(func, layers, *pins, backend)))
+      if (failed(buildCandidates(func, layers, *pins, backend, layerBytes)))
         return signalPassFailure();
     } else if (!budgeted && (!weights.empty() || !pins->empty())) {
       if (failed(applyPins(func, layers, *pins)))
@@ -90,7 +93,7 @@ struct AssignPrecisionPass
       return;
     }
     auto t0 = std::chrono::steady_clock::now();
-    if (failed(solve()))
+    if (failed(solve(layerBytes)))
       return signalPassFailure();
     Builder b(&getContext());
     logQuantFact(
@@ -123,11 +126,7 @@ struct AssignPrecisionPass
                    StringAttr::get(&getContext(), "uniform " + uniform->label()));
     }
     for (Operation *op : layers) {
-      std::string name = getNodeName(op);
-      const KeepPin *pin = nullptr;
-      for (const KeepPin &k : pins)
-        if (!pin && k.matches(name))
-          pin = &k;
+      const KeepPin *pin = findPin(pins, op);
       // A layer another pass already pinned keeps its pin.
       if (!pin && (op->hasAttr(kWeightFloatAttr) ||
                    op->hasAttr(kWeightSchemeAttr)))
@@ -151,27 +150,17 @@ struct AssignPrecisionPass
   /// budgets checked in the words of `lowbit compile`'s flags.
   LogicalResult buildCandidates(func::FuncOp func, ArrayRef<Operation *> layers,
                                 ArrayRef<KeepPin> pins,
-                                const TargetBackend *backend) {
+                                const TargetBackend *backend,
+                                double &layerBytes) {
     MLIRContext *ctx = &getContext();
     if (budgetLatency > 0 && !backend)
       return fail(ctx, "--budget-latency needs a target's kernels to time: "
                        "use it with lowbit compile");
-    std::vector<WeightCandidate> allowed;
-    SmallVector<StringRef> parts;
-    StringRef(formats).split(parts, ',', -1, false);
-    for (StringRef p : parts) {
-      std::optional<WeightCandidate> c = parseWeightCandidate(p);
-      if (!c)
-        return fail(ctx, "--formats: '" + p.str() + "' is not a weight format");
-      if (!runsNatively(*c, backend))
-        return fail(ctx, unsupportedByTarget(backend) + p +
-                             " weights (natively: " +
-                             nativeFormatList(backend) +
-                             "); use lowbit run to simulate other formats");
-      if (c->format && c->groupSize == 0)
-        c->groupSize = groupSize;
-      allowed.push_back(*c);
-    }
+    std::string error;
+    FailureOr<std::vector<WeightCandidate>> allowed =
+        parseCandidateList(formats, groupSize, backend, "--formats: ", error);
+    if (failed(allowed))
+      return fail(ctx, error);
     auto sameFormat = [](Operation *op, const WeightCandidate &a,
                          StringRef label) {
       WeightCandidate c = a;
@@ -190,18 +179,14 @@ struct AssignPrecisionPass
                       "lowbit.sensitivity: run lowbit-sensitivity first");
         return failure();
       }
-      std::string name = getNodeName(op);
-      const KeepPin *pin = nullptr;
-      for (const KeepPin &k : pins)
-        if (!pin && k.matches(name))
-          pin = &k;
+      const KeepPin *pin = findPin(pins, op);
       SmallVector<Attribute> chosen;
       double least = -1, best = -1;
       for (Attribute a : list) {
         auto dict = cast<DictionaryAttr>(a);
         StringRef label = dict.getAs<StringAttr>("format").getValue();
         bool ok = pin ? sameFormat(op, pin->candidate, label)
-                      : llvm::any_of(allowed, [&](const WeightCandidate &c) {
+                      : llvm::any_of(*allowed, [&](const WeightCandidate &c) {
                           return sameFormat(op, c, label);
                         });
         if (!ok)
@@ -218,7 +203,7 @@ struct AssignPrecisionPass
               backend->layerLatencyMs(op, c->format, c->groupSize);
           if (failed(ms))
             return fail(ctx, unsupportedByTarget(backend) +
-                                 "cannot time layer '" + name + "' in " +
+                                 "cannot time layer '" + getNodeName(op) + "' in " +
                                  label);
           fields.append("latency", b.getF64FloatAttr(*ms));
           best = best < 0 ? *ms : std::min(best, *ms);
@@ -257,7 +242,7 @@ struct AssignPrecisionPass
           "machine",
           double(budgetLatency), formatsText.c_str(), pinned, fastest));
     if (modelBytes > 0)
-      budgetBytes = modelBytes - fixed;
+      layerBytes = modelBytes - fixed;
     NamedAttrList budget;
     if (budgetBits > 0)
       budget.append("bits_per_weight", b.getF64FloatAttr(budgetBits));
@@ -308,7 +293,7 @@ struct AssignPrecisionPass
   }
 
   /// The integer program over every layer's lowbit.candidates.
-  LogicalResult solve() {
+  LogicalResult solve(double layerBytes) {
     std::vector<Layer> layers;
     std::vector<IlpLayer> program;
     bool latency = budgetLatency > 0;
@@ -372,8 +357,8 @@ struct AssignPrecisionPass
     };
     if (budgetBits > 0)
       add(0, "bits", budgetBits * double(totalWeights));
-    if (budgetBytes > 0)
-      add(1, "bytes", budgetBytes);
+    if (layerBytes > 0)
+      add(1, "bytes", layerBytes);
     if (latency)
       add(2, "latency", budgetLatency);
     for (IlpLayer &l : rows) {
@@ -395,7 +380,7 @@ struct AssignPrecisionPass
       else if (kinds[r] == 1)
         os << llvm::format("budget-bytes = %.0f is infeasible: the allowed "
                            "formats need at least %.0f bytes",
-                           double(budgetBytes), std::ceil(least));
+                           layerBytes, std::ceil(least));
       else
         os << llvm::format("budget-latency = %.4g ms is infeasible: the "
                            "allowed formats need at least %.4g ms",

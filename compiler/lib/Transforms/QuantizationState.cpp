@@ -177,3 +177,37 @@ double mlir::lowbit::otherConstantBytes(func::FuncOp func) {
   });
   return bytes;
 }
+
+FailureOr<std::vector<WeightCandidate>>
+mlir::lowbit::parseCandidateList(StringRef list, int64_t groupSize,
+                                 const TargetBackend *target, StringRef prefix,
+                                 std::string &error) {
+  std::vector<WeightCandidate> out;
+  SmallVector<StringRef> parts;
+  list.split(parts, ',', -1, false);
+  for (StringRef p : parts) {
+    std::optional<WeightCandidate> c = parseWeightCandidate(p);
+    if (!c) {
+      error = prefix.str() + "'" + p.str() + "' is not a weight format";
+      return failure();
+    }
+    if (!runsNatively(*c, target)) {
+      error = unsupportedByTarget(target) + p.str() + " weights (natively: " +
+              nativeFormatList(target) +
+              "); use lowbit run to simulate other formats";
+      return failure();
+    }
+    if (c->format && c->groupSize == 0)
+      c->groupSize = groupSize;
+    out.push_back(*c);
+  }
+  return out;
+}
+
+const KeepPin *mlir::lowbit::findPin(ArrayRef<KeepPin> pins, Operation *layer) {
+  std::string name = getNodeName(layer);
+  for (const KeepPin &k : pins)
+    if (k.matches(name))
+      return &k;
+  return nullptr;
+}

@@ -89,20 +89,11 @@ LogicalResult mlir::lowbit::buildQuantizePipeline(
   std::vector<WeightCandidate> candidates;
   std::string formats = o.formats.empty() ? "int4,int8,f32" : o.formats;
   if (budgeted) {
-    SmallVector<StringRef> parts;
-    StringRef(formats).split(parts, ',', -1, false);
-    for (StringRef p : parts) {
-      std::optional<WeightCandidate> c = parseWeightCandidate(p);
-      if (!c)
-        return usage("--formats: '" + p.str() + "' is not a weight format");
-      if (!runsNatively(*c, target))
-        return usage(unsupportedByTarget(target) + p + " weights (natively: " +
-                     nativeFormatList(target) +
-                     "); use lowbit run to simulate other formats");
-      if (c->format && c->groupSize == 0)
-        c->groupSize = o.groupSize;
-      candidates.push_back(*c);
-    }
+    FailureOr<std::vector<WeightCandidate>> list = parseCandidateList(
+        formats, o.groupSize, target, "--formats: ", error);
+    if (failed(list))
+      return usage(error);
+    candidates = std::move(*list);
   } else if (!weights.empty() && weights != "f32") {
     std::optional<WeightCandidate> c = parseWeightCandidate(weights);
     if (!c || !c->format)

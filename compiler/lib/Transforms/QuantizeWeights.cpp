@@ -84,8 +84,10 @@ struct QuantizeWeightsPass
           << rounding << "'";
       return signalPassFailure();
     }
-    const SensitivityData *hessians = nullptr;
-    if (rounding == "gptq" && failed(getHessians(fmt, hessians)))
+    // Layer -> H of its input, for GPTQ (absent: round to nearest).
+    llvm::DenseMap<Operation *, ArrayRef<float>> hessians;
+    SensitivityResult computed;
+    if (rounding == "gptq" && failed(getHessians(hessians, computed)))
       return signalPassFailure();
     Builder b(&getContext());
     logQuantFact(getOperation(), "rounding", b.getStringAttr(rounding));
@@ -128,13 +130,10 @@ struct QuantizeWeightsPass
       if (isa<Conv2DOp>(op))
         g = 0;
       ScaleSearch search = clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max;
-      // GPTQ where the analysis has the layer's Hessian, else nearest.
-      const LayerAnalysis *l = hessians ? hessians->find(op) : nullptr;
-      if (l && l->hessian.empty())
-        l = nullptr;
+      ArrayRef<float> h = hessians.lookup(op);
       QuantizedMatrix q =
-          l ? quantizeMatrixGptq(f, *w, n, k, g, l->hessian, search, f16)
-            : quantizeMatrix(f, *w, n, k, g, search, f16);
+          !h.empty() ? quantizeMatrixGptq(f, *w, n, k, g, h, search, f16)
+                     : quantizeMatrix(f, *w, n, k, g, search, f16);
       replaceWeightWithQWeight(op, f, q);
       return WalkResult::advance();
     });
@@ -143,35 +142,31 @@ struct QuantizeWeightsPass
     markAnalysesPreserved<CalibrationData, SensitivityData>();
   }
 
-  /// The layer inputs' Hessians: those lowbit-sensitivity kept, or a run of
-  /// the analysis on the calibration set.
-  LogicalResult getHessians(std::optional<QuantFormat> fmt,
-                            const SensitivityData *&out) {
+  /// The layer inputs' Hessians: those lowbit-sensitivity kept, or one
+  /// calibration run (into `computed`, which owns them).
+  LogicalResult getHessians(llvm::DenseMap<Operation *, ArrayRef<float>> &out,
+                            SensitivityResult &computed) {
+    const SensitivityResult *source = nullptr;
     if (auto cached = getCachedAnalysis<SensitivityData>();
         cached && cached->get().valid && cached->get().gptq) {
-      out = &cached->get();
-      return success();
+      source = &cached->get().result;
+    } else {
+      func::FuncOp func = getOperation();
+      CalibrationData &calibration = getAnalysis<CalibrationData>();
+      if (failed(ensureCalibration(func, calibration,
+                                   "lowbit-quantize-weights{rounding=gptq}")))
+        return failure();
+      SensitivityOptions opts;
+      opts.hessiansOnly = true;
+      FailureOr<SensitivityResult> r =
+          analyzeSensitivity(func, calibration.batches, opts);
+      if (failed(r))
+        return failure();
+      computed = std::move(*r);
+      source = &computed;
     }
-    func::FuncOp func = getOperation();
-    CalibrationData &calibration = getAnalysis<CalibrationData>();
-    if (failed(ensureCalibration(func, calibration,
-                                 "lowbit-quantize-weights{rounding=gptq}")))
-      return failure();
-    SensitivityOptions opts;
-    opts.candidates = {WeightCandidate{fmt ? *fmt : QuantFormat::Int8, 0}};
-    opts.gptq = true;
-    opts.search = clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max;
-    opts.f16Scales = scaleType == "f16";
-    FailureOr<SensitivityResult> r =
-        analyzeSensitivity(func, calibration.batches, opts);
-    if (failed(r))
-      return failure();
-    SensitivityData &data = getAnalysis<SensitivityData>();
-    data.result = std::move(*r);
-    data.valid = data.gptq = true;
-    data.search = opts.search;
-    data.f16Scales = opts.f16Scales;
-    out = &data;
+    for (const LayerAnalysis &l : source->layers)
+      out[l.op] = l.hessian;
     return success();
   }
 };

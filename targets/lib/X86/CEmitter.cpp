@@ -113,7 +113,7 @@ LogicalResult Emitter::classify() {
       }
     }
     StringRef type = opTypeOf(op);
-    if (isa<OnnxNodeOp>(op) && aliasOps().contains(type) &&
+    if (isa<OnnxNodeOp>(op) && isViewOpType(type) &&
         op->getNumResults() >= 1) {
       info[op->getResult(0)] =
           ValueInfo{Kind::Alias, cast<OnnxNodeOp>(op).getInputs()[0]};

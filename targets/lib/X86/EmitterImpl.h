@@ -196,12 +196,6 @@ inline const llvm::StringSet<> &elementwiseOps() {
   return ops;
 }
 
-inline const llvm::StringSet<> &aliasOps() {
-  static const llvm::StringSet<> ops = {"Reshape", "Flatten", "Squeeze",
-                                        "Unsqueeze", "Identity", "Dropout"};
-  return ops;
-}
-
 enum class Kind { Constant, Input, Alias, Fused, Buffer, None };
 
 struct ValueInfo {

@@ -29,6 +29,11 @@
 
 namespace mlir::lowbit {
 
+/// ONNX ops whose first result is their first operand's bytes (Reshape,
+/// Flatten, Squeeze, Unsqueeze, Identity, Dropout at inference): a view
+/// takes no arena of its own.
+bool isViewOpType(StringRef onnxOpType);
+
 /// A buffer needed from step `start` to step `end` (inclusive).
 struct LiveRange {
   int64_t bytes = 0;
@@ -49,9 +54,8 @@ ArenaPlan planArena(ArrayRef<LiveRange> ranges, int64_t alignment = 64);
 
 /// The plan of a function whose body is one block: one buffer per
 /// statically shaped tensor result of a non-constant op, live from its op
-/// to its last use (the return is the last step); the results of view ops (ONNX
-/// Reshape, Flatten, Squeeze, Unsqueeze, Identity) share their source's
-/// buffer and extend its range. Function arguments and constants take no
+/// to its last use (the return is the last step); the results of view ops
+/// (isViewOpType) share their source's buffer and extend its range. Function arguments and constants take no
 /// arena.
 struct MemoryPlanAnalysis {
   explicit MemoryPlanAnalysis(Operation *op);

@@ -74,6 +74,9 @@ struct SensitivityOptions {
   /// Predict (and keep H for) GPTQ error-feedback rounding instead of
   /// round to nearest.
   bool gptq = false;
+  /// Only the calibration pass: each layer's H (and the float outputs),
+  /// no probes and no candidates. What GPTQ needs when nothing is cached.
+  bool hessiansOnly = false;
   /// Scales stored as f16 (bits and errors account for it).
   bool f16Scales = false;
   /// Calibration batches used by the noise probes (the first ones).

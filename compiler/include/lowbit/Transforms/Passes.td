@@ -135,8 +135,8 @@ def PrintMemoryPlanPass : Pass<"lowbit-print-memory-plan", "func::FuncOp"> {
     Shows what `MemoryPlanAnalysis` (lowbit/Analysis/MemoryPlan.h) decides:
     one line per buffer (the value's node, type, bytes, live steps and
     arena offset) and the arena's size with the step where the most bytes
-    are live. Views (Reshape, Flatten, Squeeze, Unsqueeze, Identity) share
-    their source's buffer. The IR is unchanged.
+    are live. Views (Reshape, Flatten, Squeeze, Unsqueeze, Identity,
+    Dropout) share their source's buffer. The IR is unchanged.
 
     ```
     memory plan for @two: 2 buffers, arena 256 bytes, peak 256 bytes live at step 3 (fc1)

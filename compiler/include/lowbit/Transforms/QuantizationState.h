@@ -117,6 +117,18 @@ FailureOr<std::vector<KeepPin>> parseKeepPins(ArrayRef<std::string> keep,
                                               const TargetBackend *target,
                                               std::string &error);
 
+/// Parses a comma-separated candidate list ("int4,int8/g32,f32"); a format
+/// without a group size gets `groupSize`. A format `target` (if any) does
+/// not run is an error; an unknown one is "<prefix>'X' is not a weight
+/// format".
+FailureOr<std::vector<WeightCandidate>>
+parseCandidateList(StringRef list, int64_t groupSize,
+                   const TargetBackend *target, StringRef prefix,
+                   std::string &error);
+
+/// The first pin that matches the layer's ONNX name, or null.
+const KeepPin *findPin(ArrayRef<KeepPin> pins, Operation *layer);
+
 /// Whether `target` (null: the interpreter, which simulates every format)
 /// runs the candidate natively, and the words for when it does not.
 bool runsNatively(const WeightCandidate &c, const TargetBackend *target);
