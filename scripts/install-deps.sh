@@ -10,6 +10,7 @@ DEBIAN_PACKAGES=(
   libflatbuffers-dev flatbuffers-compiler
   libeigen3-dev coinor-libcbc-dev libcli11-dev nlohmann-json3-dev
   libgtest-dev
+  gcc-arm-none-eabi libnewlib-arm-none-eabi qemu-system-arm
 )
 PYTHON_PACKAGES=(numpy onnx onnxruntime)
 # The TFLite schema's FlatBuffers bindings: scripts/models/tflite_qdq.py

@@ -26,8 +26,11 @@ ArenaPlan mlir::lowbit::planArena(ArrayRef<LiveRange> ranges,
   plan.offsets.assign(ranges.size(), 0);
   std::vector<int> order(ranges.size());
   std::iota(order.begin(), order.end(), 0);
-  std::stable_sort(order.begin(), order.end(), [&](int a, int b) {
-    return ranges[a].start < ranges[b].start;
+  // Ties broken by index so the plan is deterministic (std::sort, because
+  // libstdc++'s stable_sort trips clang's deprecation warning).
+  std::sort(order.begin(), order.end(), [&](int a, int b) {
+    return std::make_pair(ranges[a].start, a) <
+           std::make_pair(ranges[b].start, b);
   });
   std::vector<int> placed;
   for (int id : order) {

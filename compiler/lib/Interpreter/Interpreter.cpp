@@ -416,6 +416,9 @@ executeOp(Operation &op, const KernelTable &kernels,
   } else if (isa<LinearOp, Conv2DOp, MatmulOp>(op)) {
     where = op.getName().getStringRef().str();
     result = runLayerOp(&op, ctx, kernels);
+  } else if (isIntegerOp(&op)) {
+    where = op.getName().getStringRef().str();
+    result = runIntegerOp(&op, ctx);
   } else {
     op.emitError() << "unsupported: the interpreter cannot run "
                    << op.getName();

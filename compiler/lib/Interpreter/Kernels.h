@@ -64,6 +64,10 @@ void registerTensorKernels(KernelTable &table);
 void registerNNKernels(KernelTable &table);
 void registerQuantKernels(KernelTable &table);
 
+/// The integer-only lowbit ops (lowbit.qconv2d, ...; IntegerKernels.cpp).
+bool isIntegerOp(Operation *op);
+LogicalResult runIntegerOp(Operation *op, KernelContext &ctx);
+
 /// Converts a constant attribute (dense or dense resource) to a tensor;
 /// resources are borrowed, not copied.
 FailureOr<Tensor> tensorFromAttr(Attribute attr);

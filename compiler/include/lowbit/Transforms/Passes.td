@@ -129,6 +129,46 @@ def FoldConstantsPass : Pass<"lowbit-fold-constants", "func::FuncOp"> {
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
 
+def LowerToIntegerPass : Pass<"lowbit-lower-to-integer", "func::FuncOp"> {
+  let summary = "Rewrites quantize/dequantize-wrapped float layers into "
+                "integer-only ops.";
+  let description = [{
+    For integer-only targets (microcontrollers without an FPU, HAWQ-V3's
+    dyadic arithmetic). Every float op whose inputs are dequantized 8-bit
+    per-tensor codes and whose only use is a quantize becomes one op on the
+    codes: `lowbit.conv2d` / `lowbit.linear` with a symmetric int8
+    per-channel (or per-tensor) weight and a ReLU / Clip before the
+    quantize -> `lowbit.qconv2d` / `lowbit.qlinear` (int32 bias recovered
+    from the float bias, requantization `sx * sw / sy` as `m / 2^s`, the
+    activation as the clamp); `Add` -> `lowbit.qadd`; `AveragePool`,
+    `GlobalAveragePool`, `MaxPool` -> `lowbit.qpool2d`; `Softmax` (last
+    axis, optionally after a `Mul` by a constant) -> `lowbit.qsoftmax`; a
+    chain of unary elementwise ops, or a plain change of scale ->
+    `lowbit.qlut` (256 entries evaluated with the interpreter's kernels, so
+    the float op's semantics are kept exactly); a chain of Reshape /
+    Flatten / Squeeze / Unsqueeze / Transpose / Identity between codes of
+    one type runs on the codes.
+
+    Codes are first made signed: u8 with zero point z becomes i8 with
+    z - 128 (the same real values), so integer kernels read s8 only. What
+    cannot be lowered stays in float and is reported as a remark naming the
+    node; the graph's inputs keep their quantize and its outputs their
+    dequantize.
+
+    ```mlir
+    %x = lowbit.dequantize %q : tensor<1x64x!quant.uniform<u8:f32, 0.08>> -> tensor<1x64xf32>
+    %y = lowbit.linear %x, %w, %b : (tensor<1x64xf32>, tensor<12x64xf32>, tensor<12xf32>) -> tensor<1x12xf32>
+    %r = lowbit.quantize %y : tensor<1x12xf32> -> tensor<1x12x!quant.uniform<u8:f32, 0.14:142>>
+    // becomes
+    %r = lowbit.qlinear %q, %w8, %b32, %m, %s {clamp_min = -128 : i64, clamp_max = 127 : i64}
+        : (tensor<1x64x!quant.uniform<i8:f32, 0.08:-128>>, tensor<12x64xi8>, tensor<12xi32>,
+           tensor<12xi32>, tensor<12xi32>) -> tensor<1x12x!quant.uniform<i8:f32, 0.14:14>>
+    ```
+  }];
+  let dependentDialects = ["mlir::arith::ArithDialect",
+                           "mlir::quant::QuantDialect"];
+}
+
 def PrintMemoryPlanPass : Pass<"lowbit-print-memory-plan", "func::FuncOp"> {
   let summary = "Prints the static activation arena plan of a function.";
   let description = [{

@@ -13,7 +13,9 @@
 
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 
+#include "mlir/Dialect/Quant/IR/QuantTypes.h"
 #include "mlir/IR/Builders.h"
+#include "mlir/IR/Matchers.h"
 #include "mlir/IR/TypeUtilities.h"
 #include "llvm/ADT/STLExtras.h"
 #include "llvm/ADT/SmallBitVector.h"
@@ -483,5 +485,177 @@ LogicalResult OnnxNodeOp::verify() {
     return emitOpError("op_type must not be empty");
   if (getOpset() < 1)
     return emitOpError("opset must be at least 1, got ") << getOpset();
+  return success();
+}
+
+//===----------------------------------------------------------------------===//
+// Integer-only layers
+//===----------------------------------------------------------------------===//
+
+/// Integer ops read and write per-tensor 8-bit uniform codes only.
+static LogicalResult verifyInt8Value(Operation *op, Value v, StringRef what) {
+  auto uq = dyn_cast<quant::UniformQuantizedType>(getElementTypeOrSelf(v));
+  if (!uq || uq.getStorageTypeIntegralWidth() != 8)
+    return op->emitOpError() << what
+                             << " must be a per-tensor 8-bit !quant.uniform "
+                                "tensor, got "
+                             << v.getType();
+  return success();
+}
+
+static LogicalResult verifyClamp(Operation *op, Value out, int64_t lo,
+                                 int64_t hi) {
+  auto uq = cast<quant::UniformQuantizedType>(getElementTypeOrSelf(out));
+  if (lo > hi || lo < uq.getStorageTypeMin() || hi > uq.getStorageTypeMax())
+    return op->emitOpError() << "clamp [" << lo << ", " << hi
+                             << "] is not inside the result's storage range ["
+                             << uq.getStorageTypeMin() << ", "
+                             << uq.getStorageTypeMax() << "]";
+  return success();
+}
+
+/// bias, multiplier and shift: one entry per output channel; shifts in
+/// [0, 62] and multipliers non-negative where they are constants.
+static LogicalResult verifyRequantOperands(Operation *op, int64_t channels,
+                                           Value bias, Value multiplier,
+                                           Value shift) {
+  for (auto [v, what] : {std::pair{bias, "bias"},
+                         std::pair{multiplier, "multiplier"},
+                         std::pair{shift, "shift"}}) {
+    int64_t n = cast<RankedTensorType>(v.getType()).getDimSize(0);
+    if (!ShapedType::isDynamic(n) && !ShapedType::isDynamic(channels) &&
+        n != channels)
+      return op->emitOpError() << what << " has " << n << " entries but the "
+                               << "layer has " << channels
+                               << " output channels";
+  }
+  DenseIntElementsAttr attr;
+  if (matchPattern(shift, m_Constant(&attr)))
+    for (const APInt &s : attr.getValues<APInt>())
+      if (s.getSExtValue() < 0 || s.getSExtValue() > 62)
+        return op->emitOpError() << "shift " << s.getSExtValue()
+                                 << " is outside [0, 62]";
+  if (matchPattern(multiplier, m_Constant(&attr)))
+    for (const APInt &m : attr.getValues<APInt>())
+      if (m.isNegative())
+        return op->emitOpError() << "multiplier " << m.getSExtValue()
+                                 << " is negative";
+  return success();
+}
+
+LogicalResult QConv2DOp::verify() {
+  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
+      failed(verifyInt8Value(*this, getOutput(), "result")) ||
+      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+    return failure();
+  if (getStrides().size() != 2 || getDilations().size() != 2 ||
+      getPadding().size() != 4)
+    return emitOpError("strides and dilations need 2 entries, padding 4");
+  if (llvm::any_of(getStrides(), [](int64_t s) { return s <= 0; }) ||
+      llvm::any_of(getDilations(), [](int64_t d) { return d <= 0; }) ||
+      llvm::any_of(getPadding(), [](int64_t p) { return p < 0; }))
+    return emitOpError("strides and dilations must be positive and padding "
+                       "non-negative");
+  auto in = getInput().getType();
+  auto w = getWeight().getType();
+  int64_t groups = getGroups();
+  if (groups <= 0 || w.getDimSize(1) * groups != in.getDimSize(1) ||
+      w.getDimSize(0) % groups != 0)
+    return emitOpError() << "weight " << w << " does not fit input " << in
+                         << " with " << groups << " groups";
+  if (getOutput().getType().getDimSize(1) != w.getDimSize(0))
+    return emitOpError() << "result has " << getOutput().getType().getDimSize(1)
+                         << " channels but the weight " << w.getDimSize(0);
+  return verifyRequantOperands(*this, w.getDimSize(0), getBias(),
+                               getMultiplier(), getShift());
+}
+
+LogicalResult QLinearOp::verify() {
+  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
+      failed(verifyInt8Value(*this, getOutput(), "result")) ||
+      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+    return failure();
+  auto in = getInput().getType();
+  auto w = getWeight().getType();
+  auto out = getOutput().getType();
+  if (in.getDimSize(1) != w.getDimSize(1) ||
+      out.getDimSize(1) != w.getDimSize(0) ||
+      out.getDimSize(0) != in.getDimSize(0))
+    return emitOpError() << "shapes do not fit: input " << in << ", weight "
+                         << w << ", result " << out;
+  return verifyRequantOperands(*this, w.getDimSize(0), getBias(),
+                               getMultiplier(), getShift());
+}
+
+LogicalResult QAddOp::verify() {
+  if (failed(verifyInt8Value(*this, getLhs(), "lhs")) ||
+      failed(verifyInt8Value(*this, getRhs(), "rhs")) ||
+      failed(verifyInt8Value(*this, getOutput(), "result")) ||
+      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+    return failure();
+  if (int64_t(getShift()) < 0 || int64_t(getShift()) > 62 || int64_t(getLhsMultiplier()) < 0 ||
+      int64_t(getRhsMultiplier()) < 0 || int64_t(getLhsMultiplier()) >= (int64_t(1) << 31) ||
+      int64_t(getRhsMultiplier()) >= (int64_t(1) << 31))
+    return emitOpError("multipliers must be in [0, 2^31) and the shift in "
+                       "[0, 62]");
+  return success();
+}
+
+LogicalResult QPool2DOp::verify() {
+  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
+      failed(verifyInt8Value(*this, getOutput(), "result")) ||
+      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+    return failure();
+  if (getKind() != "max" && getKind() != "avg")
+    return emitOpError() << "kind must be \"max\" or \"avg\", got \""
+                         << getKind() << "\"";
+  if (getKernel().size() != 2 || getStrides().size() != 2 ||
+      getPadding().size() != 4)
+    return emitOpError("kernel and strides need 2 entries, padding 4");
+  if (llvm::any_of(getKernel(), [](int64_t k) { return k <= 0; }) ||
+      llvm::any_of(getStrides(), [](int64_t s) { return s <= 0; }) ||
+      llvm::any_of(getPadding(), [](int64_t p) { return p < 0; }))
+    return emitOpError("kernel and strides must be positive and padding "
+                       "non-negative");
+  if (getKind() == "max" && getInput().getType().getElementType() !=
+                                getOutput().getType().getElementType())
+    return emitOpError("max pooling keeps the input's scale and zero point");
+  if (int64_t(getShift()) < 0 || int64_t(getShift()) > 40 || int64_t(getMultiplier()) < 0 ||
+      int64_t(getMultiplier()) >= (int64_t(1) << 31))
+    return emitOpError("the multiplier must be in [0, 2^31) and the shift in "
+                       "[0, 40]");
+  return success();
+}
+
+LogicalResult QLutOp::verify() {
+  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
+      failed(verifyInt8Value(*this, getOutput(), "result")))
+    return failure();
+  if (getInput().getType().getShape() != getOutput().getType().getShape())
+    return emitOpError() << "input " << getInput().getType()
+                         << " and result " << getOutput().getType()
+                         << " differ in shape";
+  if (getTable().getType().getDimSize(0) != 256)
+    return emitOpError() << "the table must have 256 entries, got "
+                         << getTable().getType().getDimSize(0);
+  return success();
+}
+
+LogicalResult QSoftmaxOp::verify() {
+  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
+      failed(verifyInt8Value(*this, getOutput(), "result")) ||
+      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+    return failure();
+  if (getInput().getType().getShape() != getOutput().getType().getShape())
+    return emitOpError() << "input " << getInput().getType()
+                         << " and result " << getOutput().getType()
+                         << " differ in shape";
+  if (getTable().getType().getDimSize(0) != 256)
+    return emitOpError() << "the table must have 256 entries, got "
+                         << getTable().getType().getDimSize(0);
+  if (int64_t(getShift()) < 0 || int64_t(getShift()) > 30 || int64_t(getMultiplier()) < 0 ||
+      int64_t(getMultiplier()) >= (int64_t(1) << 31))
+    return emitOpError("the multiplier must be in [0, 2^31) and the shift in "
+                       "[0, 30]");
   return success();
 }

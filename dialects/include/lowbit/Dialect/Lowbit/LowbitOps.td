@@ -294,6 +294,183 @@ def Lowbit_PermuteOp : Lowbit_Op<"permute", [Pure,
 }
 
 //===----------------------------------------------------------------------===//
+// Integer-only layers (lowbit-lower-to-integer; the MCU target)
+//===----------------------------------------------------------------------===//
+//
+// Every tensor is a per-tensor `!quant.uniform<i8>` and every op computes in
+// integers only: an int32 accumulator is rescaled by a dyadic number
+// `m / 2^s` (HAWQ-V3), `requant(acc) = round(acc * m / 2^s)` with ties away
+// from zero and the product in 64 bits. The result is saturated to
+// `[clamp_min, clamp_max]` (codes; a fused ReLU raises clamp_min to the
+// zero point). The interpreter and the MCU kernels implement exactly these
+// formulas, so they agree bit for bit.
+
+class Lowbit_IntOp<string mnemonic, list<Trait> traits = []>
+    : Lowbit_Op<mnemonic, !listconcat([Pure], traits)>;
+
+def Lowbit_QConv2DOp : Lowbit_IntOp<"qconv2d"> {
+  let summary = "Integer 2-D convolution (NCHW, OIHW int8 weights).";
+  let description = [{
+    `acc[o] = bias[o] + sum (x - zx) * w[o]` over the window (padding reads
+    the zero point, i.e. adds 0), then
+    `y = clamp(zy + requant(acc, multiplier[o], shift[o]))`. `weight` is
+    symmetric int8 (zero point 0); `bias`, `multiplier` and `shift` have one
+    entry per output channel. Strides, padding and groups as `lowbit.conv2d`.
+
+    ```mlir
+    %y = lowbit.qconv2d %x, %w, %b, %m, %s {groups = 64 : i64,
+            padding = array<i64: 1, 1, 1, 1>, clamp_min = -128 : i64, clamp_max = 127 : i64}
+        : (tensor<1x64x25x5x!quant.uniform<i8:f32, 0.08:-128>>, tensor<64x1x3x3xi8>,
+           tensor<64xi32>, tensor<64xi32>, tensor<64xi32>)
+        -> tensor<1x64x25x5x!quant.uniform<i8:f32, 0.06:-128>>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[quant_QuantizedType], [4]>:$input,
+                       TensorRankOf<[I8], [4]>:$weight,
+                       TensorRankOf<[I32], [1]>:$bias,
+                       TensorRankOf<[I32], [1]>:$multiplier,
+                       TensorRankOf<[I32], [1]>:$shift,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
+                       DefaultValuedAttr<I64Attr, "1">:$groups,
+                       I64Attr:$clamp_min, I64Attr:$clamp_max);
+  let results = (outs TensorRankOf<[quant_QuantizedType], [4]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $multiplier `,` $shift attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Lowbit_QLinearOp : Lowbit_IntOp<"qlinear"> {
+  let summary = "Integer fully connected layer: [M, K] x [N, K] int8.";
+  let description = [{
+    `acc[m, n] = bias[n] + sum_k (x[m, k] - zx) * w[n, k]`, then
+    `y = clamp(zy + requant(acc, multiplier[n], shift[n]))`.
+
+    ```mlir
+    %y = lowbit.qlinear %x, %w, %b, %m, %s {clamp_min = -128 : i64, clamp_max = 127 : i64}
+        : (tensor<1x64x!quant.uniform<i8:f32, 0.08:-128>>, tensor<12x64xi8>,
+           tensor<12xi32>, tensor<12xi32>, tensor<12xi32>)
+        -> tensor<1x12x!quant.uniform<i8:f32, 0.14:14>>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[quant_QuantizedType], [2]>:$input,
+                       TensorRankOf<[I8], [2]>:$weight,
+                       TensorRankOf<[I32], [1]>:$bias,
+                       TensorRankOf<[I32], [1]>:$multiplier,
+                       TensorRankOf<[I32], [1]>:$shift,
+                       I64Attr:$clamp_min, I64Attr:$clamp_max);
+  let results = (outs TensorRankOf<[quant_QuantizedType], [2]>:$output);
+  let assemblyFormat = [{
+    $input `,` $weight `,` $bias `,` $multiplier `,` $shift attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Lowbit_QAddOp : Lowbit_IntOp<"qadd", [SameOperandsAndResultShape]> {
+  let summary = "Integer elementwise sum of two tensors of one shape.";
+  let description = [{
+    `y = clamp(zy + round((lhs_multiplier * (a - za) + rhs_multiplier *
+    (b - zb)) / 2^shift))`, ties away from zero, in 64 bits: the two
+    multipliers approximate `sa / sy` and `sb / sy` over one power of two.
+
+    ```mlir
+    %y = lowbit.qadd %a, %b {lhs_multiplier = 1073741824 : i64,
+            rhs_multiplier = 912680550 : i64, shift = 30 : i64,
+            clamp_min = -128 : i64, clamp_max = 127 : i64}
+        : tensor<1x16x8x8x!quant.uniform<i8:f32, 0.1:3>>, tensor<1x16x8x8x!quant.uniform<i8:f32, 0.085:-7>>
+        -> tensor<1x16x8x8x!quant.uniform<i8:f32, 0.1:0>>
+    ```
+  }];
+  let arguments = (ins Lowbit_QTensor:$lhs, Lowbit_QTensor:$rhs,
+                       I64Attr:$lhs_multiplier, I64Attr:$rhs_multiplier,
+                       I64Attr:$shift, I64Attr:$clamp_min, I64Attr:$clamp_max);
+  let results = (outs Lowbit_QTensor:$output);
+  let assemblyFormat = [{
+    $lhs `,` $rhs attr-dict `:` type($lhs) `,` type($rhs) `->` type($output)
+  }];
+  let hasVerifier = 1;
+}
+
+def Lowbit_QPool2DOp : Lowbit_IntOp<"qpool2d"> {
+  let summary = "Integer max or average pooling (NCHW).";
+  let description = [{
+    `max`: the largest code of each window (padding excluded); input and
+    output share scale and zero point. `avg`: with `n` the window's element
+    count (padding counted when `count_include_pad`),
+    `y = clamp(zy + round(multiplier * (sum(x) - n * zx) / (n * 2^shift)))`,
+    ties away from zero: an exact rational rounding, `multiplier / 2^shift`
+    approximating `sx / sy`.
+
+    ```mlir
+    %y = lowbit.qpool2d %x {kind = "avg", kernel = array<i64: 25, 5>,
+            strides = array<i64: 25, 5>, multiplier = 1073741824 : i64, shift = 30 : i64,
+            clamp_min = -128 : i64, clamp_max = 127 : i64}
+        : tensor<1x64x25x5x!quant.uniform<i8:f32, 0.08:-128>>
+        -> tensor<1x64x1x1x!quant.uniform<i8:f32, 0.08:-128>>
+    ```
+  }];
+  let arguments = (ins TensorRankOf<[quant_QuantizedType], [4]>:$input,
+                       StrAttr:$kind,
+                       DenseI64ArrayAttr:$kernel,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$strides,
+                       DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
+                       DefaultValuedAttr<BoolAttr, "false">:$count_include_pad,
+                       DefaultValuedAttr<I64Attr, "1">:$multiplier,
+                       DefaultValuedAttr<I64Attr, "0">:$shift,
+                       I64Attr:$clamp_min, I64Attr:$clamp_max);
+  let results = (outs TensorRankOf<[quant_QuantizedType], [4]>:$output);
+  let assemblyFormat = "$input attr-dict `:` type($input) `->` type($output)";
+  let hasVerifier = 1;
+}
+
+def Lowbit_QLutOp : Lowbit_IntOp<"qlut"> {
+  let summary = "Elementwise table lookup of 8-bit codes.";
+  let description = [{
+    `y = table[x - storage_min]`: any unary function of one 8-bit quantized
+    value (ReLU6, sigmoid, tanh, a change of scale) is a 256-entry table,
+    computed at compile time from the float op's own semantics.
+
+    ```mlir
+    %y = lowbit.qlut %x, %table : (tensor<1x64x!quant.uniform<i8:f32, 0.1>>, tensor<256xi8>)
+        -> tensor<1x64x!quant.uniform<i8:f32, 0.0078125:-128>>
+    ```
+  }];
+  let arguments = (ins Lowbit_QTensor:$input, TensorRankOf<[I8], [1]>:$table);
+  let results = (outs Lowbit_QTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $table attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+def Lowbit_QSoftmaxOp : Lowbit_IntOp<"qsoftmax"> {
+  let summary = "Integer softmax over the last axis.";
+  let description = [{
+    With `mx` the row's largest code, `e_i = table[mx - x_i]` (the table
+    holds `round(2^20 * exp(-beta * sx * d))` for d = 0..255) and
+    `y_i = clamp(zy + round(e_i * multiplier / (sum(e) * 2^shift)))`, ties
+    away from zero, `multiplier / 2^shift` approximating `1 / sy`.
+
+    ```mlir
+    %y = lowbit.qsoftmax %x, %table {multiplier = 1073741824 : i64, shift = 22 : i64,
+            clamp_min = -128 : i64, clamp_max = 127 : i64}
+        : (tensor<1x12x!quant.uniform<i8:f32, 0.14:14>>, tensor<256xi32>)
+        -> tensor<1x12x!quant.uniform<i8:f32, 3.906250e-03:-128>>
+    ```
+  }];
+  let arguments = (ins Lowbit_QTensor:$input, TensorRankOf<[I32], [1]>:$table,
+                       I64Attr:$multiplier, I64Attr:$shift,
+                       I64Attr:$clamp_min, I64Attr:$clamp_max);
+  let results = (outs Lowbit_QTensor:$output);
+  let assemblyFormat = [{
+    $input `,` $table attr-dict `:` functional-type(operands, results)
+  }];
+  let hasVerifier = 1;
+}
+
+//===----------------------------------------------------------------------===//
 // ONNX carrier ops
 //===----------------------------------------------------------------------===//
 
