@@ -42,6 +42,14 @@ if config.have_minilm:
 # The TFLite schema bindings (pip `tflite`): MLPerf Tiny .tflite -> ONNX.
 if config.have_tflite:
     config.available_features.add("tflite-python")
+# The Cortex-M cross toolchain and QEMU (gcc-arm-none-eabi,
+# libnewlib-arm-none-eabi, qemu-system-arm): MCU artifacts run emulated.
+import shutil
+if shutil.which("arm-none-eabi-gcc") and shutil.which("qemu-system-arm"):
+    config.available_features.add("arm-qemu")
+else:
+    lit_config.note("arm-none-eabi-gcc or qemu-system-arm not found: the MCU "
+                    "tests that run under QEMU are skipped")
 if os.path.isdir("/usr/share/libonnx-testdata/data"):
     config.available_features.add("onnx-testdata")
 

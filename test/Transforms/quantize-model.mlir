@@ -19,7 +19,7 @@
 // KEEP:          lowbit.linear %{{.*}}, %[[BIG]]
 // KEEP:          lowbit.qweight {{.*}}#lowbit.scheme<int8, per_channel(axis = 0)
 
-// TARGET: error: unknown target 'vax' (registered: x86)
+// TARGET: error: unknown target 'vax' (registered: mcu, x86)
 // UINT: error: --weights 'uint4' is not a signed weight format
 // NOCALIB: error: a budget needs calibration data: add --calib FILE.npz
 func.func @two_layers(%x: tensor<3x4xf32>) -> tensor<3x2xf32> {

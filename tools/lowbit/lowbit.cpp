@@ -21,6 +21,7 @@
 #include "lowbit/Pipeline/TargetBackend.h"
 #include "lowbit/Transforms/QuantizePipeline.h"
 #include "lowbit/Target/InitAllTargets.h"
+#include "lowbit/Target/Mcu/McuTarget.h"
 #include "lowbit/Target/X86/X86Target.h"
 #include "lowbit/Transforms/Passes.h"
 
@@ -514,17 +515,23 @@ int runCompile(const CompileArgs &args, DialectRegistry &registry) {
   double s = std::chrono::duration<double>(std::chrono::steady_clock::now() -
                                            start)
                  .count();
-  std::string files;
-  for (const std::string &f : artifact->files)
-    files += (files.empty() ? "" : ",") +
-             StringRef(f).substr(options.target.modelName.size() + 1).str();
+  // "OUT/m.{c,h,lbpkg}" for the model's own files, the others by name.
+  std::string own, other;
+  std::string prefix = options.target.modelName + ".";
+  for (const std::string &f : artifact->files) {
+    if (StringRef(f).starts_with(prefix))
+      own += (own.empty() ? "" : ",") + f.substr(prefix.size());
+    else
+      other += ", " + args.output + "/" + f;
+  }
   llvm::outs() << llvm::format(
-      "compiled %s for %s in %.1f s: %s/%s.{%s}, arena %llu bytes, weights "
-      "%llu bytes, %zu kernel calls and loops\n",
+      "compiled %s for %s in %.1f s: %s/%s.{%s}%s, arena %llu bytes, weights "
+      "%llu bytes, %zu kernel calls%s%s\n",
       args.model.c_str(), args.target.c_str(), s, args.output.c_str(),
-      options.target.modelName.c_str(), files.c_str(),
+      options.target.modelName.c_str(), own.c_str(), other.c_str(),
       (unsigned long long)artifact->arenaBytes,
-      (unsigned long long)artifact->weightBytes, artifact->steps);
+      (unsigned long long)artifact->weightBytes, artifact->steps,
+      artifact->note.empty() ? "" : "; ", artifact->note.c_str());
   return kOk;
 }
 
@@ -753,6 +760,123 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
     llvm::outs() << llvm::format(
         "ran %s (compiled, %d threads, %s kernels) in %.2f ms\n",
         args.model.c_str(), usedThreads, kernels.c_str(), ms);
+  return kOk;
+}
+
+/// `lowbit run OUT` on an MCU artifact: float inputs are quantized with the
+/// input's scale and zero point (as lowbit.quantize does; int8 .npy files
+/// are taken as codes), every sample runs on the emulated (or host-built)
+/// MCU, and the output codes are dequantized as lowbit.dequantize does, so
+/// the .npy files compare bit for bit with the interpreter's.
+int runMcu(const RunArgs &args, const McuRunOptions &options) {
+  McuArtifact art;
+  std::string error;
+  if (failed(loadMcuArtifact(args.model, art, error))) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  size_t n = art.inputs.size();
+  std::vector<std::vector<int8_t>> codes(n);
+  std::vector<bool> seen(n, false);
+  int64_t samples = 0;
+  for (const std::string &spec : args.inputs) {
+    size_t eq = spec.find('=');
+    std::string name = eq == std::string::npos ? "" : spec.substr(0, eq);
+    std::string file = eq == std::string::npos ? spec : spec.substr(eq + 1);
+    size_t idx = n;
+    for (size_t i = 0; i < n; ++i)
+      if (name.empty() ? n == 1 : name == art.inputs[i].name)
+        idx = i;
+    if (idx == n) {
+      llvm::errs() << "lowbit: error: the model has no input named '" << name
+                   << "'\n";
+      return kUsage;
+    }
+    if (seen[idx]) {
+      llvm::errs() << "lowbit: error: --input " << art.inputs[idx].name
+                   << " is given more than once\n";
+      return kUsage;
+    }
+    seen[idx] = true;
+    FailureOr<Tensor> t = readTensorFile(file);
+    if (failed(t))
+      return kInvalid;
+    const McuTensorInfo &d = art.inputs[idx];
+    int64_t per = d.bytes();
+    bool ok = t->numel() > 0 && t->numel() % per == 0 &&
+              t->rank() == int64_t(d.shape.size());
+    for (size_t r = 1; ok && r < d.shape.size(); ++r)
+      ok = t->dim(r) == d.shape[r];
+    int64_t k = ok ? t->numel() / per : 0;
+    if (!ok || (samples && k != samples)) {
+      llvm::errs() << "lowbit: error: " << file << " holds " << t->describe()
+                   << "; input '" << d.name << "' takes "
+                   << (samples ? std::to_string(samples) : std::string("N"))
+                   << " samples of int8 [";
+      for (size_t r = 0; r < d.shape.size(); ++r)
+        llvm::errs() << (r ? "x" : "") << d.shape[r];
+      llvm::errs() << "] stacked along the first axis (float or int8 codes)\n";
+      return kUsage;
+    }
+    samples = k;
+    codes[idx].resize(t->numel());
+    for (int64_t i = 0; i < t->numel(); ++i) {
+      if (t->dtype() == DType::I8) {
+        codes[idx][i] = int8_t(t->getInt(i));
+        continue;
+      }
+      float q = std::nearbyint(float(t->getDouble(i)) / float(d.scale)) +
+                float(d.zeroPoint);
+      codes[idx][i] = int8_t(std::clamp(q, -128.0f, 127.0f));
+    }
+  }
+  for (size_t i = 0; i < n; ++i)
+    if (!seen[i]) {
+      llvm::errs() << "lowbit: error: missing --input " << art.inputs[i].name
+                   << "\n";
+      return kUsage;
+    }
+  McuRunResult result;
+  auto start = std::chrono::steady_clock::now();
+  if (failed(runMcuArtifact(args.model, art, codes, samples, options, result,
+                            error))) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  double ms = std::chrono::duration<double, std::milli>(
+                  std::chrono::steady_clock::now() - start)
+                  .count();
+  if (!args.outputDir.empty())
+    llvm::sys::fs::create_directories(args.outputDir);
+  for (auto [i, d] : llvm::enumerate(art.outputs)) {
+    std::vector<int64_t> shape = d.shape;
+    shape[0] *= samples;
+    Tensor out = Tensor::zeros(DType::F32, shape);
+    for (int64_t j = 0; j < out.numel(); ++j)
+      out.data<float>()[j] =
+          float(double(result.outputs[i][j] - d.zeroPoint) * d.scale);
+    if (args.print)
+      printTensor(d.name, out);
+    if (args.outputDir.empty())
+      continue;
+    SmallString<256> path(args.outputDir);
+    llvm::sys::path::append(path, sanitizeName(d.name) + ".npy");
+    if (failed(writeNpy(path, out, error))) {
+      llvm::errs() << "lowbit: error: " << error << "\n";
+      return kInvalid;
+    }
+    if (!args.print)
+      llvm::outs() << "wrote " << path << " (" << out.describe() << ")\n";
+  }
+  llvm::outs() << "ran " << args.model << " (mcu, " << art.cpu << ", "
+               << result.runnerDescription << ") on " << samples
+               << (samples == 1 ? " sample" : " samples") << " in "
+               << llvm::format("%.0f", ms) << " ms";
+  if (result.instructions)
+    llvm::outs() << "; " << result.instructions
+                 << " instructions per inference (QEMU -icount, +-40; an "
+                    "instruction count, not cycles)";
+  llvm::outs() << "\n";
   return kOk;
 }
 
@@ -1070,10 +1194,23 @@ int main(int argc, char **argv) {
                   "Kernels for a compiled model: native (detect), avx512, "
                   "avx2 or reference")
       ->check(CLI::IsMember({"native", "avx512", "avx2", "reference"}));
+  McuRunOptions mcuRun;
+  run->add_option("--mcu-runner", mcuRun.runner,
+                  "For an MCU artifact: qemu (cross-build with "
+                  "arm-none-eabi-gcc and run on QEMU's board for its --cpu, "
+                  "default) or host (build the same C with --cc and run it "
+                  "here)")
+      ->check(CLI::IsMember({"qemu", "host"}));
+  run->add_option("--mcu-build-dir", mcuRun.workDir,
+                  "For an MCU artifact: keep the test image, harness and I/O "
+                  "files in this folder (default: a temporary one)");
   run->callback([&] {
     // A folder is a compiled model (loadCompiled says what is wrong with
     // one that holds no package or several); a file is a model to import.
-    if (llvm::sys::fs::is_directory(runArgs.model)) {
+    if (llvm::sys::fs::is_directory(runArgs.model) &&
+        isMcuArtifactDir(runArgs.model)) {
+      code = runMcu(runArgs, mcuRun);
+    } else if (llvm::sys::fs::is_directory(runArgs.model)) {
       bool ok;
       uint32_t cpu = parseCpu(runCpu, ok);
       code = ok ? runCompiled(runArgs, runThreads, cpu) : kUsage;
@@ -1102,7 +1239,7 @@ int main(int argc, char **argv) {
   comp->add_option("--name", compileArgs.name,
                    "C identifier for the model (default: the file's stem)");
   comp->add_option("--cpu", compileArgs.cpu,
-                   "-march for the generated code (default native)");
+                   "The CPU to build for: x86 -march (default native); mcu: cortex-m4 (default), cortex-m7, cortex-m33, cortex-m55 or generic");
   comp->add_option("--cc", compileArgs.cc,
                    "C compiler for <name>.o/.so; empty to skip");
   comp->add_option("--input-shape", compileArgs.inputShapes,

@@ -78,5 +78,3 @@ void mlir::lowbit::registerX86Target() {
   if (!lookupTargetBackend("x86"))
     registerTargetBackend(std::make_unique<X86Backend>());
 }
-
-void mlir::lowbit::registerAllTargets() { registerX86Target(); }

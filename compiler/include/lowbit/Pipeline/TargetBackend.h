@@ -52,6 +52,8 @@ struct TargetArtifact {
   uint64_t weightBytes = 0;
   /// Kernel calls and generated loops in the entry point.
   size_t steps = 0;
+  /// A backend's own line for the summary (the MCU's peak layer).
+  std::string note;
 };
 
 class TargetBackend {

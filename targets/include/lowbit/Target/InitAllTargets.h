@@ -17,6 +17,9 @@ namespace mlir::lowbit {
 /// The x86 backend (targets/lib/X86/X86Backend.cpp).
 void registerX86Target();
 
+/// The MCU backend (targets/lib/Mcu/McuBackend.cpp).
+void registerMcuTarget();
+
 /// Every backend lowbit has; idempotent.
 void registerAllTargets();
 

@@ -1,0 +1,93 @@
+/*===- lowbit_mcu.h - integer kernels for microcontrollers ----------------===*
+ *
+ * SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+ *
+ *===----------------------------------------------------------------------===*
+ *
+ * Plain C99 for any 32-bit MCU: no heap, no libm, no floating point, no OS.
+ * Every kernel computes exactly the formula of its lowbit op
+ * (dialects/include/lowbit/Dialect/Lowbit/LowbitOps.td, "Integer-only
+ * layers"); the interpreter is the oracle and the tests compare bit for
+ * bit. Tensors are NCHW int8 codes; weights are OIHW int8 (symmetric), the
+ * bias int32 and the requantization one (multiplier, shift) per channel:
+ * y = clamp(zy + round(acc * m / 2^s)), ties away from zero.
+ *
+ * `lowbit compile --target mcu` copies this file and lowbit_mcu.c into its
+ * output folder, so the generated model builds with nothing else.
+ *
+ *===----------------------------------------------------------------------===*/
+
+#ifndef LOWBIT_MCU_H
+#define LOWBIT_MCU_H
+
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+typedef struct {
+  int32_t n, c, h, w;        /* input */
+  int32_t o, kh, kw;         /* weight: o x (c / groups) x kh x kw */
+  int32_t oh, ow;            /* output */
+  int32_t stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, groups;
+  int32_t in_zero_point, out_zero_point, clamp_min, clamp_max;
+  const int8_t *weight;
+  const int32_t *bias, *multiplier, *shift;
+} lowbit_mcu_conv_t;
+
+typedef struct {
+  int32_t m, k, n; /* [m, k] x [n, k] */
+  int32_t in_zero_point, out_zero_point, clamp_min, clamp_max;
+  const int8_t *weight;
+  const int32_t *bias, *multiplier, *shift;
+} lowbit_mcu_fc_t;
+
+typedef struct {
+  int32_t count;
+  int32_t lhs_zero_point, rhs_zero_point, out_zero_point;
+  int32_t lhs_multiplier, rhs_multiplier, shift, clamp_min, clamp_max;
+} lowbit_mcu_add_t;
+
+typedef struct {
+  int32_t planes, h, w, oh, ow; /* planes = n * c */
+  int32_t kh, kw, stride_h, stride_w, pad_top, pad_left, pad_bottom,
+      pad_right;
+  int32_t is_max, count_include_pad;
+  int32_t in_zero_point, out_zero_point, multiplier, shift, clamp_min,
+      clamp_max;
+} lowbit_mcu_pool_t;
+
+typedef struct {
+  int32_t rows, row;  /* rows of `row` codes, softmax along each */
+  int32_t out_zero_point, multiplier, shift, clamp_min, clamp_max;
+  const int32_t *table; /* 256: round(2^20 * exp(-beta * sx * d)) */
+} lowbit_mcu_softmax_t;
+
+typedef struct {
+  int32_t rank;
+  int32_t shape[6]; /* input shape */
+  int32_t perm[6];  /* output dim i = input dim perm[i] */
+} lowbit_mcu_transpose_t;
+
+void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
+                        int8_t *y);
+void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y);
+void lowbit_mcu_add_s8(const lowbit_mcu_add_t *p, const int8_t *a,
+                       const int8_t *b, int8_t *y);
+void lowbit_mcu_pool_s8(const lowbit_mcu_pool_t *p, const int8_t *x,
+                        int8_t *y);
+/* y[i] = table[x[i] + 128]; in place when y == x. */
+void lowbit_mcu_lut_s8(int32_t count, const int8_t *table, const int8_t *x,
+                       int8_t *y);
+void lowbit_mcu_softmax_s8(const lowbit_mcu_softmax_t *p, const int8_t *x,
+                           int8_t *y);
+void lowbit_mcu_transpose_s8(const lowbit_mcu_transpose_t *p, const int8_t *x,
+                             int8_t *y);
+void lowbit_mcu_copy(int32_t bytes, const void *x, void *y);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif /* LOWBIT_MCU_H */

@@ -1,0 +1,284 @@
+//===- McuRunner.cpp - run an MCU artifact under QEMU or on the host -*- C++ -*-===//
+//
+// SPDX-License-Identifier: Apache-2.0 WITH LLVM-exception
+//
+//===----------------------------------------------------------------------===//
+//
+// `lowbit run OUT` on an MCU artifact: a small harness (generated here for
+// the model's entry points) reads the input codes, runs one inference and
+// writes the output codes. With the QEMU runner it is cross-built with
+// arm-none-eabi-gcc (newlib's semihosting, librdimon, for the file I/O) for
+// the artifact's core and run on the board QEMU emulates for it; SysTick,
+// clocked by QEMU's -icount virtual time (one nanosecond per instruction at
+// shift 0), gives the instructions of the inference: an instruction count,
+// not a cycle count (QEMU is not cycle-accurate).
+//
+//===----------------------------------------------------------------------===//
+
+#include "lowbit/Target/Mcu/McuTarget.h"
+#include "McuEmbedded.h"
+#include "lowbit/Target/OutputFolder.h"
+
+#include "llvm/ADT/SmallString.h"
+#include "llvm/Support/FileSystem.h"
+#include "llvm/Support/FormatVariadic.h"
+#include "llvm/Support/MemoryBuffer.h"
+#include "llvm/Support/Path.h"
+#include "llvm/Support/Program.h"
+#include "llvm/Support/raw_ostream.h"
+
+using namespace mlir;
+using namespace mlir::lowbit;
+
+
+namespace {
+/// QEMU's board and GCC's flags for a core. Cortex-M4 runs on mps2-an386;
+/// the others are built for their own core but, until their boards are
+/// wired up, run there too only when the instruction set is a subset.
+struct Board {
+  const char *machine, *qemuCpu;
+  std::vector<std::string> gccFlags;
+  /// Instructions per SysTick tick: QEMU -icount shift=0 runs one
+  /// instruction per virtual nanosecond and SysTick counts the boards'
+  /// 25 MHz system clock (checked with a 2,000,000-instruction loop:
+  /// 49,999 ticks).
+  uint64_t instructionsPerTick = 40;
+};
+
+std::optional<Board> boardFor(StringRef cpu) {
+  if (cpu == "cortex-m4" || cpu == "generic")
+    return Board{"mps2-an386", "cortex-m4",
+                 {"-mcpu=cortex-m4", "-mthumb", "-mfloat-abi=soft"}};
+  if (cpu == "cortex-m7")
+    return Board{"mps2-an500", "cortex-m7",
+                 {"-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=soft"}};
+  return std::nullopt;
+}
+
+std::string harness(const McuArtifact &a, StringRef dir, bool qemu,
+                    int64_t samples) {
+  std::string s;
+  llvm::raw_string_ostream os(s);
+  os << "/* Test harness written by lowbit run. */\n"
+     << "#include <stdio.h>\n#include <stdint.h>\n#include \"" << a.name
+     << ".h\"\n\n";
+  if (qemu)
+    os << "extern volatile uint32_t lowbit_systick_wraps;\n"
+       << "#define SYST_CSR (*(volatile uint32_t *)0xE000E010)\n"
+       << "#define SYST_RVR (*(volatile uint32_t *)0xE000E014)\n"
+       << "#define SYST_CVR (*(volatile uint32_t *)0xE000E018)\n";
+  os << "static FILE *open_file(const char *name, const char *mode) {\n"
+     << "  char path[4096];\n"
+     << "  snprintf(path, sizeof path, \"%s/%s\", \"" << dir << "\", name);\n"
+     << "  return fopen(path, mode);\n}\n\n"
+     << "int main(void) {\n"
+     << "  unsigned long long ticks = 0;\n  long s;\n"
+     << "  FILE *in[" << std::max<size_t>(a.inputs.size(), 1) << "], *out["
+     << std::max<size_t>(a.outputs.size(), 1) << "], *t;\n"
+     << "  if (" << a.name << "_init() != 0) return 3;\n";
+  for (size_t i = 0; i < a.inputs.size(); ++i)
+    os << "  if (!(in[" << i << "] = open_file(\"in" << i
+       << ".bin\", \"rb\"))) return 4;\n";
+  for (size_t i = 0; i < a.outputs.size(); ++i)
+    os << "  if (!(out[" << i << "] = open_file(\"out" << i
+       << ".bin\", \"wb\"))) return 6;\n";
+  os << "  for (s = 0; s < " << samples << "; ++s) {\n";
+  for (auto [i, t] : llvm::enumerate(a.inputs))
+    os << "    if (fread(" << a.name << "_input(" << i << "), 1, " << t.bytes()
+       << ", in[" << i << "]) != " << t.bytes() << ") return 4;\n";
+  if (qemu)
+    os << "    if (s == 0) {\n"
+       << "      SYST_RVR = 0xFFFFFF; SYST_CVR = 0; lowbit_systick_wraps = 0;\n"
+       << "      SYST_CSR = 7; /* core clock, interrupt, enable */\n    }\n";
+  os << "    if (" << a.name << "_run() != 0) return 5;\n";
+  if (qemu)
+    os << "    if (s == 0) {\n"
+       << "      uint32_t now = SYST_CVR, wraps = lowbit_systick_wraps;\n"
+       << "      SYST_CSR = 0;\n"
+       << "      ticks = (unsigned long long)wraps * 0x1000000ull + "
+          "(0xFFFFFFu - now);\n    }\n";
+  for (auto [i, t] : llvm::enumerate(a.outputs))
+    os << "    if (fwrite(" << a.name << "_output(" << i << "), 1, "
+       << t.bytes() << ", out[" << i << "]) != " << t.bytes()
+       << ") return 6;\n";
+  os << "  }\n";
+  for (size_t i = 0; i < a.inputs.size(); ++i)
+    os << "  fclose(in[" << i << "]);\n";
+  for (size_t i = 0; i < a.outputs.size(); ++i)
+    os << "  if (fclose(out[" << i << "]) != 0) return 6;\n";
+  os << "  if (!(t = open_file(\"ticks.txt\", \"w\"))) return 7;\n"
+     << "  fprintf(t, \"%llu\\n\", ticks);\n"
+     << "  return fclose(t) != 0 ? 7 : 0;\n}\n";
+  return s;
+}
+
+bool readBytes(StringRef path, std::vector<int8_t> &out, size_t bytes,
+               std::string &error) {
+  auto buf = llvm::MemoryBuffer::getFile(path, /*IsText=*/false);
+  if (!buf || (*buf)->getBufferSize() != bytes) {
+    error = "the MCU run did not write " + path.str() + " (" +
+            std::to_string(bytes) + " bytes)";
+    return false;
+  }
+  out.assign((*buf)->getBufferStart(), (*buf)->getBufferEnd());
+  return true;
+}
+
+/// "text data bss" of arm-none-eabi-size's Berkeley output.
+void readSizes(StringRef log, McuRunResult &r) {
+  SmallVector<StringRef> lines;
+  log.split(lines, '\n');
+  if (lines.size() < 2)
+    return;
+  SmallVector<StringRef> cols;
+  lines[1].split(cols, '\t', -1, false);
+  if (cols.size() >= 3) {
+    cols[0].trim().getAsInteger(10, r.textBytes);
+    cols[1].trim().getAsInteger(10, r.dataBytes);
+    cols[2].trim().getAsInteger(10, r.bssBytes);
+  }
+}
+} // namespace
+
+LogicalResult mlir::lowbit::runMcuArtifact(StringRef dir,
+                                           const McuArtifact &artifact,
+                                           ArrayRef<std::vector<int8_t>> inputs,
+                                           int64_t samples,
+                                           const McuRunOptions &options,
+                                           McuRunResult &result,
+                                           std::string &error) {
+  bool qemu = options.runner == "qemu";
+  if (!qemu && options.runner != "host") {
+    error = "unknown MCU runner '" + options.runner + "' (qemu or host)";
+    return failure();
+  }
+  if (samples < 1) {
+    error = "no samples to run";
+    return failure();
+  }
+  if (inputs.size() != artifact.inputs.size()) {
+    error = "the model takes " + std::to_string(artifact.inputs.size()) +
+            " inputs, " + std::to_string(inputs.size()) + " given";
+    return failure();
+  }
+  std::optional<Board> board = boardFor(artifact.cpu);
+  if (qemu && !board) {
+    error = "no QEMU board is set up for --cpu " + artifact.cpu +
+            " yet (cortex-m4, cortex-m7 and generic run under QEMU; use "
+            "--mcu-runner host to check the C on this machine)";
+    return failure();
+  }
+  std::string gcc = qemu ? "arm-none-eabi-gcc" : options.hostCc;
+  const char *qemuBin = "qemu-system-arm";
+  if (!llvm::sys::findProgramByName(gcc)) {
+    error = "cannot find '" + gcc + "'" +
+            (qemu ? ": install gcc-arm-none-eabi and libnewlib-arm-none-eabi "
+                    "(scripts/install-deps.sh), or run with --mcu-runner host"
+                  : "");
+    return failure();
+  }
+  if (qemu && !llvm::sys::findProgramByName(qemuBin)) {
+    error = "cannot find 'qemu-system-arm': install qemu-system-arm "
+            "(scripts/install-deps.sh), or run with --mcu-runner host";
+    return failure();
+  }
+
+  SmallString<256> work(options.workDir);
+  if (work.empty()) {
+    if (std::error_code ec =
+            llvm::sys::fs::createUniqueDirectory("lowbit-mcu-run", work)) {
+      error = "cannot create a build folder: " + ec.message();
+      return failure();
+    }
+  } else if (std::error_code ec = llvm::sys::fs::create_directories(work)) {
+    error = "cannot create '" + work.str().str() + "': " + ec.message();
+    return failure();
+  }
+  llvm::sys::fs::make_absolute(work);
+  auto at = [&](StringRef f) {
+    SmallString<256> p(work);
+    llvm::sys::path::append(p, f);
+    return std::string(p);
+  };
+  SmallString<256> src(dir);
+  llvm::sys::fs::make_absolute(src);
+  auto inSrc = [&](StringRef f) {
+    SmallString<256> p(src);
+    llvm::sys::path::append(p, f);
+    return std::string(p);
+  };
+  if (!writeFile(at("harness.c"), harness(artifact, work, qemu, samples), error))
+    return failure();
+  for (auto [i, data] : llvm::enumerate(inputs)) {
+    if (int64_t(data.size()) != samples * artifact.inputs[i].bytes()) {
+      error = "input " + std::to_string(i) + " has " +
+              std::to_string(data.size()) + " codes, the model takes " +
+              std::to_string(artifact.inputs[i].bytes()) + " per sample";
+      return failure();
+    }
+    StringRef bytes(reinterpret_cast<const char *>(data.data()), data.size());
+    if (!writeFile(at("in" + std::to_string(i) + ".bin"), bytes, error))
+      return failure();
+  }
+  std::vector<std::string> cc = {gcc, "-std=c99", "-O2", "-Wall",
+                                 "-I" + src.str().str(), at("harness.c"),
+                                 inSrc(artifact.name + ".c"),
+                                 inSrc("lowbit_mcu.c")};
+  std::string image = at(qemu ? "image.elf" : "image");
+  if (qemu) {
+    for (size_t i = 0; i < mcu::kNumEmbeddedFiles; ++i) {
+      StringRef path = mcu::kEmbeddedFiles[i].path;
+      if (path.starts_with("qemu/") &&
+          !writeFile(at(llvm::sys::path::filename(path)),
+                     mcu::kEmbeddedFiles[i].text, error))
+        return failure();
+    }
+    cc.insert(cc.end(), board->gccFlags.begin(), board->gccFlags.end());
+    cc.insert(cc.end(), {at("startup.c"), "-T", at("mps2.ld"),
+                         "--specs=rdimon.specs", "-nostartfiles",
+                         "-Wl,--gc-sections", "-ffunction-sections",
+                         "-fdata-sections"});
+  }
+  cc.insert(cc.end(), {"-o", image});
+  if (!runProgram(cc, at("build.log"), error))
+    return failure();
+  if (qemu) {
+    if (runProgram({"arm-none-eabi-size", image}, at("size.log"), error)) {
+      auto log = llvm::MemoryBuffer::getFile(at("size.log"));
+      if (log)
+        readSizes((*log)->getBuffer(), result);
+    }
+    error.clear();
+    result.runnerDescription =
+        llvm::formatv("QEMU {0} ({1}), -icount shift=0", board->machine,
+                      board->qemuCpu)
+            .str();
+    if (!runProgram({qemuBin, "-M", board->machine, "-cpu", board->qemuCpu,
+                     "-nographic", "-monitor", "none", "-serial", "none",
+                     "-icount", "shift=0", "-semihosting-config",
+                     "enable=on,target=native", "-kernel", image},
+                    at("run.log"), error)) {
+      error = "the MCU image failed under QEMU (exit codes: 3 init, 4 input, "
+              "5 run, 6 output, 70 fault): " + error;
+      return failure();
+    }
+  } else {
+    result.runnerDescription = "host build of the same C (" + gcc + ")";
+    if (!runProgram({image}, at("run.log"), error))
+      return failure();
+  }
+  result.outputs.resize(artifact.outputs.size());
+  for (auto [i, t] : llvm::enumerate(artifact.outputs))
+    if (!readBytes(at("out" + std::to_string(i) + ".bin"), result.outputs[i],
+                   samples * t.bytes(), error))
+      return failure();
+  if (qemu) {
+    auto ticks = llvm::MemoryBuffer::getFile(at("ticks.txt"));
+    uint64_t n = 0;
+    if (ticks && !(*ticks)->getBuffer().trim().getAsInteger(10, n))
+      result.instructions = n * board->instructionsPerTick;
+  }
+  if (options.workDir.empty())
+    llvm::sys::fs::remove_directories(work);
+  return success();
+}
