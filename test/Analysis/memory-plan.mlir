@@ -34,3 +34,22 @@ func.func @sizes(%x: tensor<2x3xf32>) -> (tensor<2x3x!quant.uniform<u8:f32, 0.1:
   %dq2 = lowbit.dequantize %q : tensor<2x3x!quant.uniform<u8:f32, 0.1:128>> -> tensor<2x3xf32> loc("dq2")
   return %q, %dq2 : tensor<2x3x!quant.uniform<u8:f32, 0.1:128>>, tensor<2x3xf32>
 }
+
+// -----
+
+/// Largest first beats first use here: by first use `a` takes offset 0,
+/// `b` 64, and the 128-byte `c` (live with `b` only) fits nowhere below
+/// 128 (arena 256); placing `c` first at 0 lets `a` reuse the bytes below
+/// `b` (arena 192). The planner keeps the smaller of the two.
+// CHECK-LABEL: memory plan for @largest_first: 3 buffers, arena 192 bytes
+// CHECK-NEXT:  a lowbit.linear tensor<4x4xf32>: 64 bytes, steps 2..3, offset 0
+// CHECK-NEXT:  b lowbit.linear tensor<4x4xf32>: 64 bytes, steps 3..5, offset 128
+// CHECK-NEXT:  c lowbit.linear tensor<4x8xf32>: 128 bytes, steps 4..5, offset 0
+func.func @largest_first(%x: tensor<4x4xf32>) -> (tensor<4x4xf32>, tensor<4x8xf32>) {
+  %w = arith.constant dense<0.5> : tensor<4x4xf32>
+  %w2 = arith.constant dense<0.5> : tensor<8x4xf32>
+  %a = lowbit.linear %x, %w : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32> loc("a")
+  %b = lowbit.linear %a, %w : (tensor<4x4xf32>, tensor<4x4xf32>) -> tensor<4x4xf32> loc("b")
+  %c = lowbit.linear %b, %w2 : (tensor<4x4xf32>, tensor<8x4xf32>) -> tensor<4x8xf32> loc("c")
+  return %b, %c : tensor<4x4xf32>, tensor<4x8xf32>
+}

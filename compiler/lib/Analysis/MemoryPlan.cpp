@@ -14,6 +14,7 @@
 
 #include <algorithm>
 #include <numeric>
+#include <tuple>
 
 using namespace mlir;
 using namespace mlir::lowbit;
@@ -23,36 +24,57 @@ static int64_t alignUp(int64_t x, int64_t a) { return (x + a - 1) / a * a; }
 ArenaPlan mlir::lowbit::planArena(ArrayRef<LiveRange> ranges,
                                   int64_t alignment) {
   ArenaPlan plan;
-  plan.offsets.assign(ranges.size(), 0);
-  std::vector<int> order(ranges.size());
-  std::iota(order.begin(), order.end(), 0);
-  // Ties broken by index so the plan is deterministic (std::sort, because
-  // libstdc++'s stable_sort trips clang's deprecation warning).
-  std::sort(order.begin(), order.end(), [&](int a, int b) {
+  // First fit of each range, in the given order, at the lowest offset
+  // where it overlaps no placed range that is live at the same time.
+  auto place = [&](ArrayRef<int> order, std::vector<int64_t> &offsets) {
+    offsets.assign(ranges.size(), 0);
+    int64_t size = 0;
+    std::vector<int> placed;
+    for (int id : order) {
+      const LiveRange &r = ranges[id];
+      int64_t bytes = alignUp(r.bytes, alignment);
+      std::vector<std::pair<int64_t, int64_t>> busy;
+      for (int p : placed) {
+        const LiveRange &o = ranges[p];
+        if (o.end >= r.start && o.start <= r.end)
+          busy.push_back(
+              {offsets[p], offsets[p] + alignUp(o.bytes, alignment)});
+      }
+      std::sort(busy.begin(), busy.end());
+      int64_t at = 0;
+      for (auto [s, e] : busy) {
+        if (at + bytes <= s)
+          break;
+        at = std::max(at, alignUp(e, alignment));
+      }
+      offsets[id] = at;
+      size = std::max(size, at + bytes);
+      placed.push_back(id);
+    }
+    return size;
+  };
+  // Two orders, the smaller arena wins: by first use (what a stack
+  // allocator would do), and largest first (TFLite Micro's greedy planner),
+  // which packs small buffers into the gaps big ones leave. Ties are broken
+  // by index so the plan is deterministic (std::sort: libstdc++'s
+  // stable_sort trips clang's deprecation warning).
+  std::vector<int> byStart(ranges.size()), bySize(ranges.size());
+  std::iota(byStart.begin(), byStart.end(), 0);
+  std::iota(bySize.begin(), bySize.end(), 0);
+  std::sort(byStart.begin(), byStart.end(), [&](int a, int b) {
     return std::make_pair(ranges[a].start, a) <
            std::make_pair(ranges[b].start, b);
   });
-  std::vector<int> placed;
-  for (int id : order) {
-    const LiveRange &r = ranges[id];
-    int64_t bytes = alignUp(r.bytes, alignment);
-    std::vector<std::pair<int64_t, int64_t>> busy;
-    for (int p : placed) {
-      const LiveRange &o = ranges[p];
-      if (o.end >= r.start && o.start <= r.end)
-        busy.push_back({plan.offsets[p],
-                        plan.offsets[p] + alignUp(o.bytes, alignment)});
-    }
-    std::sort(busy.begin(), busy.end());
-    int64_t at = 0;
-    for (auto [s, e] : busy) {
-      if (at + bytes <= s)
-        break;
-      at = std::max(at, alignUp(e, alignment));
-    }
-    plan.offsets[id] = at;
-    plan.size = std::max(plan.size, at + bytes);
-    placed.push_back(id);
+  std::sort(bySize.begin(), bySize.end(), [&](int a, int b) {
+    return std::make_tuple(-ranges[a].bytes, ranges[a].start, a) <
+           std::make_tuple(-ranges[b].bytes, ranges[b].start, b);
+  });
+  std::vector<int64_t> sizeOffsets;
+  plan.size = place(byStart, plan.offsets);
+  int64_t sizeFirst = place(bySize, sizeOffsets);
+  if (sizeFirst < plan.size) {
+    plan.size = sizeFirst;
+    plan.offsets = std::move(sizeOffsets);
   }
   // Live bytes per step (a sweep over range ends).
   int last = 0;
