@@ -31,44 +31,115 @@ static int8_t saturate(int64_t v, int32_t lo, int32_t hi) {
   return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
+/* sum_i (x[i] + xoff) * w[i] + acc over n contiguous bytes. */
+#if defined(__ARM_FEATURE_DSP) && !defined(LOWBIT_MCU_PORTABLE)
+#include <arm_acle.h>
+#define LOWBIT_MCU_DSP 1
+static uint32_t load4(const int8_t *p) { /* unaligned LDR on Armv7E-M */
+  uint32_t v;
+  __builtin_memcpy(&v, p, 4);
+  return v;
+}
+static uint32_t ror8(uint32_t v) { return (v >> 8) | (v << 24); }
+static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n,
+                      int32_t xoff, int32_t acc) {
+  const int32_t off2 = (int32_t)(((uint32_t)xoff & 0xFFFFu) |
+                                 ((uint32_t)xoff << 16));
+  for (; n >= 4; n -= 4, x += 4, w += 4) {
+    uint32_t xv = load4(x), wv = load4(w);
+    acc = __smlad(__sxtab16(off2, xv), __sxtb16(wv), acc);
+    acc = __smlad(__sxtab16(off2, ror8(xv)), __sxtb16(ror8(wv)), acc);
+  }
+  for (; n > 0; --n)
+    acc += ((int32_t)*x++ + xoff) * (int32_t)*w++;
+  return acc;
+}
+/* Two output channels at once: each input word is widened once. */
+static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
+                    int32_t n, int32_t *a0, int32_t *a1) {
+  int32_t s0 = *a0, s1 = *a1;
+  for (; n >= 4; n -= 4, x += 4, w0 += 4, w1 += 4) {
+    uint32_t xv = load4(x), v0 = load4(w0), v1 = load4(w1);
+    int32_t x02 = __sxtb16(xv), x13 = __sxtb16(ror8(xv));
+    s0 = __smlad(x02, __sxtb16(v0), s0);
+    s0 = __smlad(x13, __sxtb16(ror8(v0)), s0);
+    s1 = __smlad(x02, __sxtb16(v1), s1);
+    s1 = __smlad(x13, __sxtb16(ror8(v1)), s1);
+  }
+  for (; n > 0; --n, ++x) {
+    s0 += (int32_t)*x * (int32_t)*w0++;
+    s1 += (int32_t)*x * (int32_t)*w1++;
+  }
+  *a0 = s0;
+  *a1 = s1;
+}
+#else
+static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n,
+                      int32_t xoff, int32_t acc) {
+  int32_t i;
+  for (i = 0; i < n; ++i)
+    acc += ((int32_t)x[i] + xoff) * (int32_t)w[i];
+  return acc;
+}
+static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
+                    int32_t n, int32_t *a0, int32_t *a1) {
+  int32_t i, s0 = *a0, s1 = *a1;
+  for (i = 0; i < n; ++i) {
+    s0 += (int32_t)x[i] * (int32_t)w0[i];
+    s1 += (int32_t)x[i] * (int32_t)w1[i];
+  }
+  *a0 = s0;
+  *a1 = s1;
+}
+#endif
+
+/* The kernel rows [*lo, *hi) whose input row is inside [0, n). */
+static void clip_taps(int32_t start, int32_t dil, int32_t k, int32_t n,
+                      int32_t *lo, int32_t *hi) {
+  int32_t a = 0, b = k;
+  while (a < b && start + a * dil < 0)
+    ++a;
+  while (b > a && start + (b - 1) * dil >= n)
+    --b;
+  *lo = a;
+  *hi = b;
+}
+
 void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
                         int8_t *y) {
   const int32_t cg = p->c / p->groups, og = p->o / p->groups;
-  const int32_t plane = p->h * p->w, taps = cg * p->kh * p->kw;
-  int32_t b, oc, i, j, ci, r, s;
+  const int32_t xoff = -p->in_zero_point;
+  int32_t b, i, j, oc, r, s;
   for (b = 0; b < p->n; ++b)
-    for (oc = 0; oc < p->o; ++oc) {
-      const int8_t *xg = x + ((int64_t)b * p->c + (oc / og) * cg) * plane;
-      const int8_t *wo = p->weight + (int64_t)oc * taps;
-      int8_t *yo = y + ((int64_t)b * p->o + oc) * p->oh * p->ow;
-      for (i = 0; i < p->oh; ++i) {
-        const int32_t r0 = i * p->stride_h - p->pad_top;
-        /* The kernel rows inside the input: no bounds checks below. */
-        int32_t p0 = 0, p1 = p->kh;
-        while (p0 < p1 && r0 + p0 * p->dil_h < 0)
-          ++p0;
-        while (p1 > p0 && r0 + (p1 - 1) * p->dil_h >= p->h)
-          --p1;
-        for (j = 0; j < p->ow; ++j) {
-          const int32_t s0 = j * p->stride_w - p->pad_left;
-          int32_t q0 = 0, q1 = p->kw;
+    for (i = 0; i < p->oh; ++i) {
+      const int32_t r0 = i * p->stride_h - p->pad_top;
+      int32_t p0, p1;
+      clip_taps(r0, p->dil_h, p->kh, p->h, &p0, &p1);
+      for (j = 0; j < p->ow; ++j) {
+        const int32_t s0 = j * p->stride_w - p->pad_left;
+        int8_t *yo = y + (((int64_t)b * p->oh + i) * p->ow + j) * p->o;
+        int32_t q0, q1;
+        clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
+        for (oc = 0; oc < p->o; ++oc) {
+          const int8_t *wo = p->weight + (int64_t)oc * p->kh * p->kw * cg;
+          const int32_t ci0 = (oc / og) * cg;
           int32_t acc = p->bias[oc];
-          while (q0 < q1 && s0 + q0 * p->dil_w < 0)
-            ++q0;
-          while (q1 > q0 && s0 + (q1 - 1) * p->dil_w >= p->w)
-            --q1;
-          for (ci = 0; ci < cg; ++ci) {
-            const int8_t *xc = xg + ci * plane;
-            const int8_t *wc = wo + ci * p->kh * p->kw;
-            for (r = p0; r < p1; ++r) {
-              const int8_t *xr = xc + (r0 + r * p->dil_h) * p->w + s0;
-              const int8_t *wr = wc + r * p->kw;
+          for (r = p0; r < p1; ++r) {
+            const int8_t *xr =
+                x + (((int64_t)b * p->h + r0 + r * p->dil_h) * p->w) * p->c +
+                ci0;
+            const int8_t *wr = wo + (int64_t)r * p->kw * cg;
+            if (p->dil_w == 1 && cg == p->c) {
+              /* The window's columns and channels are one run of bytes. */
+              acc = dot_s8(xr + (int64_t)(s0 + q0) * p->c, wr + q0 * cg,
+                           (q1 - q0) * cg, xoff, acc);
+            } else {
               for (s = q0; s < q1; ++s)
-                acc += ((int32_t)xr[s * p->dil_w] - p->in_zero_point) *
-                       (int32_t)wr[s];
+                acc = dot_s8(xr + (int64_t)(s0 + s * p->dil_w) * p->c,
+                             wr + s * cg, cg, xoff, acc);
             }
           }
-          yo[i * p->ow + j] = saturate(
+          yo[oc] = saturate(
               p->out_zero_point + requant(acc, p->multiplier[oc], p->shift[oc]),
               p->clamp_min, p->clamp_max);
         }
@@ -76,18 +147,63 @@ void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
     }
 }
 
+void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
+                             int8_t *y) {
+  const int32_t mult = p->o / p->c;
+  int32_t b, i, j, o, r, s;
+  for (b = 0; b < p->n; ++b)
+    for (i = 0; i < p->oh; ++i) {
+      const int32_t r0 = i * p->stride_h - p->pad_top;
+      int32_t p0, p1;
+      clip_taps(r0, p->dil_h, p->kh, p->h, &p0, &p1);
+      for (j = 0; j < p->ow; ++j) {
+        const int32_t s0 = j * p->stride_w - p->pad_left;
+        int8_t *yo = y + (((int64_t)b * p->oh + i) * p->ow + j) * p->o;
+        int32_t q0, q1;
+        clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
+        for (o = 0; o < p->o; ++o) {
+          const int32_t c = o / mult;
+          int32_t acc = p->bias[o];
+          for (r = p0; r < p1; ++r) {
+            const int8_t *xr =
+                x + (((int64_t)b * p->h + r0 + r * p->dil_h) * p->w) * p->c + c;
+            const int8_t *wr = p->weight + (int64_t)r * p->kw * p->o + o;
+            for (s = q0; s < q1; ++s)
+              acc += ((int32_t)xr[(int64_t)(s0 + s * p->dil_w) * p->c] -
+                      p->in_zero_point) *
+                     (int32_t)wr[s * p->o];
+          }
+          yo[o] = saturate(
+              p->out_zero_point + requant(acc, p->multiplier[o], p->shift[o]),
+              p->clamp_min, p->clamp_max);
+        }
+      }
+    }
+}
+
 void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y) {
-  int32_t r, col, i;
+  int32_t r, col;
   for (r = 0; r < p->m; ++r) {
     const int8_t *xr = x + (int64_t)r * p->k;
-    for (col = 0; col < p->n; ++col) {
-      const int8_t *wc = p->weight + (int64_t)col * p->k;
-      int32_t acc = p->bias[col];
-      for (i = 0; i < p->k; ++i)
-        acc += ((int32_t)xr[i] - p->in_zero_point) * (int32_t)wc[i];
-      y[(int64_t)r * p->n + col] = saturate(
-          p->out_zero_point + requant(acc, p->multiplier[col], p->shift[col]),
-          p->clamp_min, p->clamp_max);
+    int8_t *yr = y + (int64_t)r * p->n;
+    for (col = 0; col + 1 < p->n; col += 2) {
+      int32_t a0 = p->bias[col], a1 = p->bias[col + 1];
+      dot2_s8(xr, p->weight + (int64_t)col * p->k,
+              p->weight + (int64_t)(col + 1) * p->k, p->k, &a0, &a1);
+      yr[col] = saturate(p->out_zero_point +
+                             requant(a0, p->multiplier[col], p->shift[col]),
+                         p->clamp_min, p->clamp_max);
+      yr[col + 1] =
+          saturate(p->out_zero_point + requant(a1, p->multiplier[col + 1],
+                                               p->shift[col + 1]),
+                   p->clamp_min, p->clamp_max);
+    }
+    if (col < p->n) {
+      int32_t acc =
+          dot_s8(xr, p->weight + (int64_t)col * p->k, p->k, 0, p->bias[col]);
+      yr[col] = saturate(p->out_zero_point +
+                             requant(acc, p->multiplier[col], p->shift[col]),
+                         p->clamp_min, p->clamp_max);
     }
   }
 }
@@ -105,44 +221,47 @@ void lowbit_mcu_add_s8(const lowbit_mcu_add_t *p, const int8_t *a,
 
 void lowbit_mcu_pool_s8(const lowbit_mcu_pool_t *p, const int8_t *x,
                         int8_t *y) {
-  int32_t c, i, j, r, s;
-  for (c = 0; c < p->planes; ++c) {
-    const int8_t *xc = x + (int64_t)c * p->h * p->w;
-    int8_t *yc = y + (int64_t)c * p->oh * p->ow;
+  int32_t b, c, i, j, r, s;
+  for (b = 0; b < p->n; ++b)
     for (i = 0; i < p->oh; ++i)
       for (j = 0; j < p->ow; ++j) {
         const int32_t r0 = i * p->stride_h - p->pad_top;
         const int32_t s0 = j * p->stride_w - p->pad_left;
-        int32_t best = -128, sum = 0, cnt = 0;
-        for (r = r0; r < r0 + p->kh; ++r)
-          for (s = s0; s < s0 + p->kw; ++s) {
-            int32_t v;
-            if (r < 0 || r >= p->h || s < 0 || s >= p->w) {
-              /* Padding inside the explicit pads counts as a real 0. */
-              if (!p->is_max && p->count_include_pad &&
-                  r < p->h + p->pad_bottom && s < p->w + p->pad_right) {
-                sum += p->in_zero_point;
-                ++cnt;
-              }
-              continue;
+        int8_t *yo = y + (((int64_t)b * p->oh + i) * p->ow + j) * p->c;
+        /* Elements of the window inside the input, and the padding that
+           counts (inside the explicit pads) as real zeros. */
+        int32_t rlo = r0 < 0 ? 0 : r0, shi = s0 + p->kw, slo = s0 < 0 ? 0 : s0;
+        int32_t rhi = r0 + p->kh, cnt, padded;
+        int32_t prhi = rhi < p->h + p->pad_bottom ? rhi : p->h + p->pad_bottom;
+        int32_t pshi = shi < p->w + p->pad_right ? shi : p->w + p->pad_right;
+        rhi = rhi < p->h ? rhi : p->h;
+        shi = shi < p->w ? shi : p->w;
+        cnt = (rhi - rlo) * (shi - slo);
+        padded = p->count_include_pad ? (prhi - r0) * (pshi - s0) - cnt : 0;
+        for (c = 0; c < p->c; ++c) {
+          int32_t best = -128, sum = 0;
+          for (r = rlo; r < rhi; ++r)
+            for (s = slo; s < shi; ++s) {
+              const int32_t v =
+                  x[(((int64_t)b * p->h + r) * p->w + s) * p->c + c];
+              best = v > best ? v : best;
+              sum += v;
             }
-            v = xc[r * p->w + s];
-            best = v > best ? v : best;
-            sum += v;
-            ++cnt;
+          if (p->is_max) {
+            yo[c] = saturate(best, p->clamp_min, p->clamp_max);
+          } else {
+            const int32_t n = cnt + padded;
+            const int64_t num =
+                (int64_t)p->multiplier *
+                ((int64_t)sum + (int64_t)padded * p->in_zero_point -
+                 (int64_t)n * p->in_zero_point);
+            yo[c] = saturate(p->out_zero_point +
+                                 div_round(num, (int64_t)(n > 0 ? n : 1)
+                                                    << p->shift),
+                             p->clamp_min, p->clamp_max);
           }
-        if (p->is_max) {
-          yc[i * p->ow + j] = saturate(best, p->clamp_min, p->clamp_max);
-        } else {
-          int64_t num = (int64_t)p->multiplier *
-                        ((int64_t)sum - (int64_t)cnt * p->in_zero_point);
-          yc[i * p->ow + j] = saturate(
-              p->out_zero_point +
-                  div_round(num, (int64_t)(cnt > 0 ? cnt : 1) << p->shift),
-              p->clamp_min, p->clamp_max);
         }
       }
-  }
 }
 
 void lowbit_mcu_lut_s8(int32_t count, const int8_t *table, const int8_t *x,

@@ -8,9 +8,17 @@
  * Every kernel computes exactly the formula of its lowbit op
  * (dialects/include/lowbit/Dialect/Lowbit/LowbitOps.td, "Integer-only
  * layers"); the interpreter is the oracle and the tests compare bit for
- * bit. Tensors are NCHW int8 codes; weights are OIHW int8 (symmetric), the
- * bias int32 and the requantization one (multiplier, shift) per channel:
+ * bit. 4-D activations are int8 codes in NHWC order (channels innermost, so
+ * every dot product runs over contiguous bytes); weights are int8
+ * (symmetric): OHWI for convolutions, HWO for depthwise, [O][C] for
+ * pointwise and fully connected layers; the bias is int32 and the
+ * requantization one (multiplier, shift) per channel:
  * y = clamp(zy + round(acc * m / 2^s)), ties away from zero.
+ *
+ * On cores with the DSP extension (__ARM_FEATURE_DSP: Cortex-M4/M7/M33/M55)
+ * the dot products take four bytes at a time and run two multiply-adds per
+ * SMLAD on sign-extended halfword pairs (SXTB16 / SXTAB16, the latter adding
+ * the input offset); elsewhere, or with LOWBIT_MCU_PORTABLE, plain C.
  *
  * `lowbit compile --target mcu` copies this file and lowbit_mcu.c into its
  * output folder, so the generated model builds with nothing else.
@@ -26,9 +34,11 @@
 extern "C" {
 #endif
 
+/* Convolution, NHWC in and out. groups == 1: weight OHWI; groups == c
+ * (depthwise, o = c * multiplier): weight HWO. */
 typedef struct {
   int32_t n, c, h, w;        /* input */
-  int32_t o, kh, kw;         /* weight: o x (c / groups) x kh x kw */
+  int32_t o, kh, kw;         /* weight: o x kh x kw x (c / groups) */
   int32_t oh, ow;            /* output */
   int32_t stride_h, stride_w, pad_top, pad_left, dil_h, dil_w, groups;
   int32_t in_zero_point, out_zero_point, clamp_min, clamp_max;
@@ -36,9 +46,12 @@ typedef struct {
   const int32_t *bias, *multiplier, *shift;
 } lowbit_mcu_conv_t;
 
+/* Fully connected and 1x1 convolution (NHWC pixels are rows):
+ * y[m][n] = requant(bias[n] + sum_k x[m][k] * w[n][k]). The input's zero
+ * point is folded into `bias` at compile time (bias - zx * sum_k w[n][k]). */
 typedef struct {
   int32_t m, k, n; /* [m, k] x [n, k] */
-  int32_t in_zero_point, out_zero_point, clamp_min, clamp_max;
+  int32_t out_zero_point, clamp_min, clamp_max;
   const int8_t *weight;
   const int32_t *bias, *multiplier, *shift;
 } lowbit_mcu_fc_t;
@@ -49,8 +62,9 @@ typedef struct {
   int32_t lhs_multiplier, rhs_multiplier, shift, clamp_min, clamp_max;
 } lowbit_mcu_add_t;
 
+/* Pooling, NHWC in and out. */
 typedef struct {
-  int32_t planes, h, w, oh, ow; /* planes = n * c */
+  int32_t n, c, h, w, oh, ow;
   int32_t kh, kw, stride_h, stride_w, pad_top, pad_left, pad_bottom,
       pad_right;
   int32_t is_max, count_include_pad;
@@ -72,6 +86,8 @@ typedef struct {
 
 void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
                         int8_t *y);
+void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
+                             int8_t *y);
 void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y);
 void lowbit_mcu_add_s8(const lowbit_mcu_add_t *p, const int8_t *a,
                        const int8_t *b, int8_t *y);

@@ -186,6 +186,36 @@ bool isOrderKeeping(OnnxNodeOp node) {
   return true;
 }
 
+/// The transpose permutation of an onnx_node "Transpose" (reversed by
+/// default).
+SmallVector<int64_t> permOf(OnnxNodeOp node) {
+  SmallVector<int64_t> perm;
+  if (auto attrs = node.getAttrsAttr())
+    if (auto a = dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get("perm")))
+      perm.assign(a.asArrayRef().begin(), a.asArrayRef().end());
+  if (perm.empty())
+    for (int64_t d = cast<RankedTensorType>(node->getOperand(0).getType())
+                         .getRank() -
+                     1;
+         d >= 0; --d)
+      perm.push_back(d);
+  return perm;
+}
+
+/// How a code tensor's bytes are ordered. The IR is NCHW; the kernels read
+/// 4-D activations channels-last, so every 4-D value an integer layer
+/// makes is stored NHWC, and a value crosses between the two orders only
+/// where an op needs the other one (a Reshape of a feature map, a graph
+/// output): there the emitter inserts a reorder.
+enum class Layout { Plain, Nhwc };
+
+/// NCHW and NHWC order the bytes alike when H * W == 1 or C == 1.
+bool sameBytes(Value v) {
+  auto t = cast<RankedTensorType>(v.getType());
+  return t.getRank() != 4 || t.getDimSize(2) * t.getDimSize(3) == 1 ||
+         t.getDimSize(1) == 1;
+}
+
 class Emitter {
 public:
   Emitter(func::FuncOp func, StringRef name, StringRef cpu)
@@ -203,37 +233,76 @@ private:
   }
   LogicalResult classify();
   LogicalResult emitOp(Operation *op);
-  /// A const array for a constant operand (deduplicated); its C name.
-  FailureOr<std::string> constArray(Operation *user, Value v,
-                                    StringRef ctype);
-  std::string ptr(Value v) {
-    return llvm::formatv("(A + {0})", offsetOf(v)).str();
+  void emitConversions(int step);
+  /// A const array of `values` (deduplicated by `key`); its C name.
+  std::string array(const std::string &key, StringRef ctype,
+                    ArrayRef<int64_t> values);
+  FailureOr<Tensor> constant(Operation *user, Value v);
+
+  int newBuffer(Value v, int step, Layout l) {
+    int b = ranges.size();
+    ranges.push_back({numel(v), step, step});
+    bufferOf[v] = b;
+    layoutOf[v] = l;
+    return b;
   }
-  int64_t offsetOf(Value v) {
-    Value root = aliasRoot(v);
-    return plan.offsets[bufferOf.lookup(root)];
+  void extend(int b, int step) {
+    ranges[b].end = std::max(ranges[b].end, step);
   }
-  Value aliasRoot(Value v) {
-    while (alias.count(v))
-      v = alias.lookup(v);
-    return v;
+  /// The buffer holding `v` in layout `want` at `step`: its own, or a
+  /// reordered copy made (once) before the first op that needs it.
+  int use(Value v, Layout want, int step);
+  std::string ptrOf(int buffer) {
+    return llvm::formatv("(A + {0})", plan.offsets[buffer]).str();
   }
+  std::string operandPtr(Operation *op, unsigned i) {
+    return ptrOf(operandBuffer.lookup({op, i}));
+  }
+  std::string resultPtr(Value v) { return ptrOf(bufferOf.lookup(v)); }
+
+  struct Conversion {
+    Value value;
+    Layout to;
+    int buffer;
+  };
 
   func::FuncOp func;
   std::string name, cpu;
   std::vector<Operation *> steps;
   llvm::DenseMap<Operation *, int> stepOf;
-  llvm::DenseMap<Value, Value> alias; ///< view -> what it views
   llvm::DenseMap<Value, int> bufferOf;
-  std::vector<Value> bufferValues;
+  llvm::DenseMap<Value, Layout> layoutOf;
+  std::map<std::pair<void *, int>, int> converted; // (value, layout) -> buffer
+  std::map<int, std::vector<Conversion>> conversionsAt;
+  llvm::DenseMap<std::pair<Operation *, unsigned>, int> operandBuffer;
   std::vector<LiveRange> ranges;
   ArenaPlan plan;
-  llvm::DenseMap<Value, std::string> arrays;
+  std::map<std::string, std::string> arrays;
   std::string decls, body;
   int counter = 0;
   McuArtifact art;
   SmallVector<Value> inputCodes, outputCodes;
+  SmallVector<int> outputBuffers;
 };
+
+int Emitter::use(Value v, Layout want, int step) {
+  int own = bufferOf.lookup(v);
+  if (layoutOf.lookup(v) == want || sameBytes(v)) {
+    extend(own, step);
+    return own;
+  }
+  auto key = std::make_pair(v.getAsOpaquePointer(), int(want));
+  if (auto it = converted.find(key); it != converted.end()) {
+    extend(it->second, step);
+    return it->second;
+  }
+  extend(own, step);
+  int b = ranges.size();
+  ranges.push_back({numel(v), step, step});
+  converted[key] = b;
+  conversionsAt[step].push_back({v, want, b});
+  return b;
+}
 
 LogicalResult Emitter::classify() {
   Block &block = func.getBody().front();
@@ -241,11 +310,6 @@ LogicalResult Emitter::classify() {
     stepOf[&op] = steps.size();
     steps.push_back(&op);
   }
-  auto addBuffer = [&](Value v, Operation *def) {
-    bufferOf[v] = ranges.size();
-    bufferValues.push_back(v);
-    ranges.push_back({numel(v), stepOf[def], stepOf[def]});
-  };
   // Graph inputs: each argument is quantized once, at the start.
   for (BlockArgument arg : func.getArguments()) {
     if (!arg.hasOneUse() || !isa<QuantizeOp>(*arg.getUsers().begin()) ||
@@ -258,151 +322,286 @@ LogicalResult Emitter::classify() {
     inputCodes.push_back(arg.getUsers().begin()->getResult(0));
   }
   for (Operation *op : steps) {
-    if (isa<arith::ConstantOp, func::ReturnOp, NoValueOp>(op))
-      continue;
+    int s = stepOf[op];
+    auto operand = [&](unsigned i, Layout want) {
+      operandBuffer[{op, i}] = use(op->getOperand(i), want, s);
+    };
+    if (isa<arith::ConstantOp, func::ReturnOp, NoValueOp, DequantizeOp>(op))
+      continue; // outputs (dequantized codes) are checked below
     if (auto q = dyn_cast<QuantizeOp>(op)) {
       if (!isa<BlockArgument>(q.getInput()))
         return fail(op, "a value is quantized inside the graph: this layer "
                         "has no integer form (lowbit-lower-to-integer left "
                         "it in floating point)");
-      addBuffer(q.getOutput(), op);
+      newBuffer(q.getOutput(), s, Layout::Plain);
       continue;
     }
-    if (isa<DequantizeOp>(op))
-      continue; // checked with the outputs below
     if (auto node = dyn_cast<OnnxNodeOp>(op)) {
       StringRef type = node.getOpType();
       bool onCodes = node->getNumResults() == 1 &&
                      codeType(node->getOperand(0)) &&
                      codeType(node->getResult(0));
+      Value src = onCodes ? node->getOperand(0) : Value();
+      Value res = onCodes ? node->getResult(0) : Value();
       if (onCodes && (isViewOpType(type) ||
                       (type == "Transpose" && isOrderKeeping(node)))) {
-        alias[node->getResult(0)] = node->getOperand(0);
+        operand(0, Layout::Plain);
+        bufferOf[res] = operandBuffer[{op, 0u}];
+        layoutOf[res] = Layout::Plain;
         continue;
       }
       if (onCodes && type == "Transpose") {
-        addBuffer(node->getResult(0), op);
+        SmallVector<int64_t> perm = permOf(node);
+        bool toNchw = perm == SmallVector<int64_t>{0, 3, 1, 2};
+        bool toNhwc = perm == SmallVector<int64_t>{0, 2, 3, 1};
+        // NHWC data viewed as NCHW, or the reverse: the same bytes.
+        if (toNchw && layoutOf.lookup(src) == Layout::Plain) {
+          operand(0, Layout::Plain);
+          bufferOf[res] = operandBuffer[{op, 0u}];
+          layoutOf[res] = Layout::Nhwc;
+          continue;
+        }
+        if (toNhwc && (layoutOf.lookup(src) == Layout::Nhwc ||
+                       sameBytes(src))) {
+          operand(0, Layout::Nhwc);
+          bufferOf[res] = operandBuffer[{op, 0u}];
+          layoutOf[res] = Layout::Plain;
+          continue;
+        }
+        if (perm.size() > 6)
+          return fail(op, "more than 6 dimensions");
+        operand(0, Layout::Plain);
+        newBuffer(res, s, Layout::Plain);
         continue;
       }
-      if (type == "Identity" && node->getOperand(0).getDefiningOp<DequantizeOp>())
+      if (type == "Identity" &&
+          node->getOperand(0).getDefiningOp<DequantizeOp>())
         continue;
       return fail(op, "this op has no integer form; only int8 QDQ graphs "
                       "whose every layer lowers to integers compile for MCUs");
     }
-    if (isa<QConv2DOp, QLinearOp, QAddOp, QPool2DOp, QLutOp, QSoftmaxOp>(op)) {
-      addBuffer(op->getResult(0), op);
+    if (isa<QConv2DOp, QPool2DOp>(op)) {
+      operand(0, Layout::Nhwc);
+      newBuffer(op->getResult(0), s, Layout::Nhwc);
+      continue;
+    }
+    if (isa<QAddOp, QLutOp>(op)) {
+      // Elementwise: any order, as long as the operands agree.
+      Layout l = cast<RankedTensorType>(op->getOperand(0).getType())
+                             .getRank() == 4
+                     ? layoutOf.lookup(op->getOperand(0))
+                     : Layout::Plain;
+      operand(0, l);
+      if (isa<QAddOp>(op))
+        operand(1, l);
+      newBuffer(op->getResult(0), s, l);
+      continue;
+    }
+    if (isa<QLinearOp, QSoftmaxOp>(op)) {
+      operand(0, Layout::Plain);
+      newBuffer(op->getResult(0), s, Layout::Plain);
       continue;
     }
     return fail(op, "no MCU kernel for this op");
   }
   // Graph outputs: each returned value is dequantize(codes) (or an
-  // Identity of it); the codes stay live to the end.
+  // Identity of it), in the IR's order, live to the end.
   auto ret = cast<func::ReturnOp>(block.getTerminator());
+  int end = steps.size();
   for (Value v : ret.getOperands()) {
     Operation *def = v.getDefiningOp();
     if (auto node = dyn_cast_or_null<OnnxNodeOp>(def);
         node && node.getOpType() == "Identity")
       def = node->getOperand(0).getDefiningOp();
     auto dq = dyn_cast_or_null<DequantizeOp>(def);
-    if (!dq || !codeType(dq.getInput()) || !bufferOf.count(aliasRoot(dq.getInput())))
+    if (!dq || !codeType(dq.getInput()) || !bufferOf.count(dq.getInput()))
       return func.emitError() << "unsupported by the mcu target: graph output #"
                               << outputCodes.size()
                               << " is not dequantized int8 codes";
     outputCodes.push_back(dq.getInput());
-    ranges[bufferOf[aliasRoot(dq.getInput())]].end = steps.size();
+    outputBuffers.push_back(use(dq.getInput(), Layout::Plain, end));
   }
-  // Uses extend live ranges (through views).
-  for (Operation *op : steps)
-    for (Value v : op->getOperands()) {
-      auto it = bufferOf.find(aliasRoot(v));
-      if (it != bufferOf.end())
-        ranges[it->second].end = std::max(ranges[it->second].end, stepOf[op]);
-    }
+  for (int b : outputBuffers)
+    extend(b, end);
   plan = planArena(ranges, /*alignment=*/4);
   return success();
 }
 
-FailureOr<std::string> Emitter::constArray(Operation *user, Value v,
-                                           StringRef ctype) {
-  if (auto it = arrays.find(v); it != arrays.end())
+std::string Emitter::array(const std::string &key, StringRef ctype,
+                           ArrayRef<int64_t> values) {
+  if (auto it = arrays.find(key); it != arrays.end())
     return it->second;
+  std::string cname = "k" + std::to_string(counter++);
+  llvm::raw_string_ostream os(decls);
+  os << "static const " << ctype << " " << cname << "[" << values.size()
+     << "] = {";
+  for (auto [i, v] : llvm::enumerate(values))
+    os << (i ? "," : "") << (i % 24 ? "" : "\n  ") << v;
+  os << "};\n";
+  art.weightBytes += values.size() * (ctype == "int8_t" ? 1 : 4);
+  arrays[key] = cname;
+  return cname;
+}
+
+FailureOr<Tensor> Emitter::constant(Operation *user, Value v) {
   Attribute attr;
   if (!matchPattern(v, m_Constant(&attr)))
     return fail(user, "an operand that must be constant is computed");
   FailureOr<Tensor> t = tensorFromConstant(attr);
   if (failed(t))
     return fail(user, "unreadable constant");
-  std::string cname = "k" + std::to_string(counter++);
-  llvm::raw_string_ostream os(decls);
-  os << "static const " << ctype << " " << cname << "[" << t->numel()
-     << "] = {";
-  for (int64_t i = 0; i < t->numel(); ++i)
-    os << (i ? "," : "") << (i % 24 ? "" : "\n  ") << t->getInt(i);
-  os << "};\n";
-  int64_t elemBytes = ctype == "int8_t" ? 1 : 4;
-  art.weightBytes += t->numel() * elemBytes;
-  arrays[v] = cname;
-  return cname;
+  return t;
+}
+
+void Emitter::emitConversions(int step) {
+  llvm::raw_string_ostream os(body);
+  llvm::raw_string_ostream ds(decls);
+  for (const Conversion &c : conversionsAt[step]) {
+    ArrayRef<int64_t> d = cast<RankedTensorType>(c.value.getType()).getShape();
+    // NCHW -> NHWC reads [N, C, H, W] with perm (0, 2, 3, 1); NHWC ->
+    // NCHW reads the stored [N, H, W, C] with perm (0, 3, 1, 2).
+    bool toNhwc = c.to == Layout::Nhwc;
+    std::string p = "p" + std::to_string(counter++);
+    ds << llvm::formatv("static const lowbit_mcu_transpose_t {0} = {{4, {{{1}, "
+                        "{2}, {3}, {4}, 1, 1}, {{{5}, 4, 5}};\n",
+                        p, d[0], toNhwc ? d[1] : d[2], toNhwc ? d[2] : d[3],
+                        toNhwc ? d[3] : d[1],
+                        toNhwc ? "0, 2, 3, 1" : "0, 3, 1, 2");
+    os << llvm::formatv("  lowbit_mcu_transpose_s8(&{0}, {1}, {2}); /* to "
+                        "{3} */\n",
+                        p, ptrOf(bufferOf.lookup(c.value)), ptrOf(c.buffer),
+                        toNhwc ? "NHWC" : "NCHW");
+    art.layers.push_back({getNodeName(c.value.getDefiningOp()) + ".reorder",
+                          "reorder", 0, 0, 0});
+  }
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
+  emitConversions(stepOf[op]);
   llvm::raw_string_ostream os(body);
+  llvm::raw_string_ostream ds(decls);
   McuLayerInfo layer;
   layer.node = getNodeName(op);
   int64_t weightBefore = art.weightBytes;
   std::string p = "p" + std::to_string(counter++);
+  std::string key = std::to_string(reinterpret_cast<uintptr_t>(op));
   auto zp = [](Value v) { return codeType(v).getZeroPoint(); };
   auto dims = [](Value v) {
     return cast<RankedTensorType>(v.getType()).getShape();
   };
-  auto requantArrays = [&](Operation *o) -> FailureOr<std::string> {
-    FailureOr<std::string> w = constArray(o, o->getOperand(1), "int8_t");
-    FailureOr<std::string> b = constArray(o, o->getOperand(2), "int32_t");
-    FailureOr<std::string> m = constArray(o, o->getOperand(3), "int32_t");
-    FailureOr<std::string> s = constArray(o, o->getOperand(4), "int32_t");
-    if (failed(w) || failed(b) || failed(m) || failed(s))
-      return failure();
-    return llvm::formatv("{0}, {1}, {2}, {3}", *w, *b, *m, *s).str();
+  auto values = [](const Tensor &t) {
+    std::vector<int64_t> v(t.numel());
+    for (int64_t i = 0; i < t.numel(); ++i)
+      v[i] = t.getInt(i);
+    return v;
   };
-  llvm::raw_string_ostream ds(decls);
-  if (auto conv = dyn_cast<QConv2DOp>(op)) {
-    FailureOr<std::string> arrs = requantArrays(op);
+  // bias, multiplier and shift of a qconv2d / qlinear; the bias with the
+  // input zero point folded in when `foldedWeights` is given.
+  auto requant = [&](Operation *o, int64_t inZp,
+                     const Tensor *foldedWeights) -> FailureOr<std::string> {
+    FailureOr<Tensor> b = constant(o, o->getOperand(2));
+    FailureOr<Tensor> m = constant(o, o->getOperand(3));
+    FailureOr<Tensor> s = constant(o, o->getOperand(4));
+    if (failed(b) || failed(m) || failed(s))
+      return failure();
+    std::vector<int64_t> bias = values(*b);
+    if (foldedWeights) {
+      int64_t k = foldedWeights->numel() / int64_t(bias.size());
+      for (size_t n = 0; n < bias.size(); ++n) {
+        int64_t sum = 0;
+        for (int64_t i = 0; i < k; ++i)
+          sum += foldedWeights->getInt(n * k + i);
+        bias[n] -= inZp * sum;
+        if (bias[n] < INT32_MIN || bias[n] > INT32_MAX)
+          return fail(o, "the bias with the input zero point folded in "
+                         "overflows int32");
+      }
+    }
+    return llvm::formatv("{0}, {1}, {2}",
+                         array(key + (foldedWeights ? "b0" : "b"), "int32_t",
+                               bias),
+                         array(key + "m", "int32_t", values(*m)),
+                         array(key + "s", "int32_t", values(*s)))
+        .str();
+  };
+  auto fc = [&](Operation *o, int64_t m, int64_t k, int64_t n, int64_t inZp,
+                Value out, int64_t lo, int64_t hi,
+                const Tensor &w) -> LogicalResult {
+    FailureOr<std::string> arrs = requant(o, inZp, &w);
     if (failed(arrs))
       return failure();
-    ArrayRef<int64_t> x = dims(conv.getInput()), w = dims(conv.getWeight()),
+    std::string wname = array(key + "w", "int8_t", values(w));
+    ds << llvm::formatv("static const lowbit_mcu_fc_t {0} = {{{1}, {2}, {3}, "
+                        "{4}, {5}, {6}, {7}, {8}};\n",
+                        p, m, k, n, zp(out), lo, hi, wname, *arrs);
+    os << llvm::formatv("  lowbit_mcu_fc_s8(&{0}, {1}, {2});\n", p,
+                        operandPtr(o, 0), resultPtr(out));
+    layer.macs = m * k * n;
+    return success();
+  };
+  if (auto conv = dyn_cast<QConv2DOp>(op)) {
+    FailureOr<Tensor> w = constant(op, conv.getWeight());
+    if (failed(w))
+      return failure();
+    ArrayRef<int64_t> x = dims(conv.getInput()), wd = dims(conv.getWeight()),
                       y = dims(conv.getOutput());
     ArrayRef<int64_t> st = conv.getStrides(), pad = conv.getPadding(),
                       dil = conv.getDilations();
-    ds << llvm::formatv("static const lowbit_mcu_conv_t {0} = {{{1}, {2}, "
-                        "{3}, {4}, {5}, {6}, {7}, {8}, {9}, ",
-                        p, x[0], x[1], x[2], x[3], w[0], w[2], w[3], y[2],
-                        y[3])
-       << llvm::formatv("{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
-                        "{10}, {11}};\n",
-                        st[0], st[1], pad[0], pad[1], dil[0], dil[1],
-                        conv.getGroups(), zp(conv.getInput()),
-                        zp(conv.getOutput()), int64_t(conv.getClampMin()),
-                        int64_t(conv.getClampMax()), *arrs);
-    os << llvm::formatv("  lowbit_mcu_conv_s8(&{0}, {1}, {2});\n", p,
-                        ptr(conv.getInput()), ptr(conv.getOutput()));
-    layer.kernel = conv.getGroups() == 1 ? "conv" : "depthwise/grouped conv";
-    if (w[2] == 1 && w[3] == 1 && conv.getGroups() == 1)
+    int64_t groups = conv.getGroups(), cg = wd[1], kh = wd[2], kw = wd[3];
+    layer.macs = y[0] * y[1] * y[2] * y[3] * cg * kh * kw;
+    bool pointwise = groups == 1 && kh == 1 && kw == 1 &&
+                     llvm::all_of(st, [](int64_t v) { return v == 1; }) &&
+                     llvm::all_of(pad, [](int64_t v) { return v == 0; });
+    if (pointwise) {
+      // A 1x1 convolution over NHWC pixels is a matrix product.
       layer.kernel = "pointwise conv";
-    layer.macs = y[0] * y[1] * y[2] * y[3] * w[1] * w[2] * w[3];
-  } else if (auto fc = dyn_cast<QLinearOp>(op)) {
-    FailureOr<std::string> arrs = requantArrays(op);
-    if (failed(arrs))
+      if (failed(fc(op, x[0] * x[2] * x[3], x[1], wd[0], zp(conv.getInput()),
+                    conv.getOutput(), int64_t(conv.getClampMin()),
+                    int64_t(conv.getClampMax()), *w)))
+        return failure();
+    } else {
+      bool depthwise = groups == x[1] && cg == 1;
+      // OIHW -> OHWI (per group), or HWO for depthwise.
+      std::vector<int64_t> packed(w->numel());
+      for (int64_t o = 0; o < wd[0]; ++o)
+        for (int64_t c = 0; c < cg; ++c)
+          for (int64_t r = 0; r < kh; ++r)
+            for (int64_t q = 0; q < kw; ++q) {
+              int64_t src = ((o * cg + c) * kh + r) * kw + q;
+              int64_t dst = depthwise ? (r * kw + q) * wd[0] + o
+                                      : ((o * kh + r) * kw + q) * cg + c;
+              packed[dst] = w->getInt(src);
+            }
+      FailureOr<std::string> arrs = requant(op, 0, nullptr);
+      if (failed(arrs))
+        return failure();
+      // Arrays first: array() appends their declarations to `decls`.
+      std::string wname = array(key + "w", "int8_t", packed);
+      ds << llvm::formatv("static const lowbit_mcu_conv_t {0} = {{{1}, {2}, "
+                          "{3}, {4}, {5}, {6}, {7}, {8}, {9}, ",
+                          p, x[0], x[1], x[2], x[3], wd[0], kh, kw, y[2], y[3])
+         << llvm::formatv("{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
+                          "{10}, {11}, {12}};\n",
+                          st[0], st[1], pad[0], pad[1], dil[0], dil[1], groups,
+                          zp(conv.getInput()), zp(conv.getOutput()),
+                          int64_t(conv.getClampMin()),
+                          int64_t(conv.getClampMax()), wname, *arrs);
+      os << llvm::formatv("  lowbit_mcu_{0}_s8(&{1}, {2}, {3});\n",
+                          depthwise ? "depthwise" : "conv", p,
+                          operandPtr(op, 0), resultPtr(conv.getOutput()));
+      layer.kernel = depthwise ? "depthwise conv"
+                     : groups == 1 ? "conv"
+                                   : "grouped conv";
+    }
+  } else if (auto lin = dyn_cast<QLinearOp>(op)) {
+    FailureOr<Tensor> w = constant(op, lin.getWeight());
+    if (failed(w))
       return failure();
-    ArrayRef<int64_t> x = dims(fc.getInput()), w = dims(fc.getWeight());
-    ds << llvm::formatv("static const lowbit_mcu_fc_t {0} = {{{1}, {2}, {3}, "
-                        "{4}, {5}, {6}, {7}, {8}};\n",
-                        p, x[0], x[1], w[0], zp(fc.getInput()),
-                        zp(fc.getOutput()), int64_t(fc.getClampMin()),
-                        int64_t(fc.getClampMax()), *arrs);
-    os << llvm::formatv("  lowbit_mcu_fc_s8(&{0}, {1}, {2});\n", p,
-                        ptr(fc.getInput()), ptr(fc.getOutput()));
+    ArrayRef<int64_t> x = dims(lin.getInput()), wd = dims(lin.getWeight());
     layer.kernel = "fully connected";
-    layer.macs = x[0] * x[1] * w[0];
+    if (failed(fc(op, x[0], x[1], wd[0], zp(lin.getInput()), lin.getOutput(),
+                  int64_t(lin.getClampMin()), int64_t(lin.getClampMax()), *w)))
+      return failure();
   } else if (auto add = dyn_cast<QAddOp>(op)) {
     ds << llvm::formatv("static const lowbit_mcu_add_t {0} = {{{1}, {2}, {3}, "
                         "{4}, {5}, {6}, {7}, {8}, {9}};\n",
@@ -413,16 +612,16 @@ LogicalResult Emitter::emitOp(Operation *op) {
                         int64_t(add.getShift()), int64_t(add.getClampMin()),
                         int64_t(add.getClampMax()));
     os << llvm::formatv("  lowbit_mcu_add_s8(&{0}, {1}, {2}, {3});\n", p,
-                        ptr(add.getLhs()), ptr(add.getRhs()),
-                        ptr(add.getOutput()));
+                        operandPtr(op, 0), operandPtr(op, 1),
+                        resultPtr(add.getOutput()));
     layer.kernel = "add";
   } else if (auto pool = dyn_cast<QPool2DOp>(op)) {
     ArrayRef<int64_t> x = dims(pool.getInput()), y = dims(pool.getOutput());
     ArrayRef<int64_t> k = pool.getKernel(), st = pool.getStrides(),
                       pad = pool.getPadding();
     ds << llvm::formatv("static const lowbit_mcu_pool_t {0} = {{{1}, {2}, "
-                        "{3}, {4}, {5}, {6}, {7}, {8}, {9}, ",
-                        p, x[0] * x[1], x[2], x[3], y[2], y[3], k[0], k[1],
+                        "{3}, {4}, {5}, {6}, {7}, {8}, {9}, {10}, ",
+                        p, x[0], x[1], x[2], x[3], y[2], y[3], k[0], k[1],
                         st[0], st[1])
        << llvm::formatv("{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
                         "{10}, {11}};\n",
@@ -434,53 +633,50 @@ LogicalResult Emitter::emitOp(Operation *op) {
                         int64_t(pool.getShift()), int64_t(pool.getClampMin()),
                         int64_t(pool.getClampMax()));
     os << llvm::formatv("  lowbit_mcu_pool_s8(&{0}, {1}, {2});\n", p,
-                        ptr(pool.getInput()), ptr(pool.getOutput()));
+                        operandPtr(op, 0), resultPtr(pool.getOutput()));
     layer.kernel = pool.getKind() == "max" ? "max pool" : "average pool";
   } else if (auto lut = dyn_cast<QLutOp>(op)) {
-    FailureOr<std::string> t = constArray(op, lut.getTable(), "int8_t");
+    FailureOr<Tensor> t = constant(op, lut.getTable());
     if (failed(t))
       return failure();
     os << llvm::formatv("  lowbit_mcu_lut_s8({0}, {1}, {2}, {3});\n",
-                        numel(lut.getOutput()), *t, ptr(lut.getInput()),
-                        ptr(lut.getOutput()));
+                        numel(lut.getOutput()),
+                        array(key + "t", "int8_t", values(*t)),
+                        operandPtr(op, 0), resultPtr(lut.getOutput()));
     layer.kernel = "table lookup";
   } else if (auto sm = dyn_cast<QSoftmaxOp>(op)) {
-    FailureOr<std::string> t = constArray(op, sm.getTable(), "int32_t");
+    FailureOr<Tensor> t = constant(op, sm.getTable());
     if (failed(t))
       return failure();
     int64_t row = dims(sm.getInput()).back();
+    std::string tname = array(key + "t", "int32_t", values(*t));
     ds << llvm::formatv("static const lowbit_mcu_softmax_t {0} = {{{1}, {2}, "
                         "{3}, {4}, {5}, {6}, {7}, {8}};\n",
                         p, numel(sm.getInput()) / row, row, zp(sm.getOutput()),
                         int64_t(sm.getMultiplier()), int64_t(sm.getShift()),
                         int64_t(sm.getClampMin()), int64_t(sm.getClampMax()),
-                        *t);
+                        tname);
     os << llvm::formatv("  lowbit_mcu_softmax_s8(&{0}, {1}, {2});\n", p,
-                        ptr(sm.getInput()), ptr(sm.getOutput()));
+                        operandPtr(op, 0), resultPtr(sm.getOutput()));
     layer.kernel = "softmax";
   } else if (auto node = dyn_cast<OnnxNodeOp>(op)) {
-    if (!bufferOf.count(node->getResult(0)))
+    if (!node->getNumResults() || !bufferOf.count(node->getResult(0)) ||
+        bufferOf.lookup(node->getResult(0)) ==
+            operandBuffer.lookup({op, 0u}))
       return success(); // a view
     ArrayRef<int64_t> x = dims(node->getOperand(0));
-    if (x.size() > 6)
-      return fail(op, "more than 6 dimensions");
-    SmallVector<int64_t> perm;
-    if (auto attrs = node.getAttrsAttr())
-      if (auto a = dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get("perm")))
-        perm.assign(a.asArrayRef().begin(), a.asArrayRef().end());
-    if (perm.empty())
-      for (int64_t d = x.size() - 1; d >= 0; --d)
-        perm.push_back(d);
+    SmallVector<int64_t> perm = permOf(node);
     std::string shape, permText;
     for (size_t d = 0; d < 6; ++d) {
       shape += (d ? ", " : "") + std::to_string(d < x.size() ? x[d] : 1);
-      permText += (d ? ", " : "") + std::to_string(d < perm.size() ? perm[d] : d);
+      permText +=
+          (d ? ", " : "") + std::to_string(d < perm.size() ? perm[d] : d);
     }
     ds << llvm::formatv("static const lowbit_mcu_transpose_t {0} = {{{1}, "
                         "{{{2}}, {{{3}}};\n",
                         p, x.size(), shape, permText);
     os << llvm::formatv("  lowbit_mcu_transpose_s8(&{0}, {1}, {2});\n", p,
-                        ptr(node->getOperand(0)), ptr(node->getResult(0)));
+                        operandPtr(op, 0), resultPtr(node->getResult(0)));
     layer.kernel = "transpose";
   } else {
     return success();
@@ -503,6 +699,7 @@ FailureOr<McuArtifact> Emitter::run() {
   for (Operation *op : steps)
     if (failed(emitOp(op)))
       return failure();
+  emitConversions(steps.size()); // outputs reordered to the IR's layout
   // The layer where the most arena bytes are live.
   int64_t peak = -1;
   for (const McuLayerInfo &l : art.layers)
@@ -510,7 +707,7 @@ FailureOr<McuArtifact> Emitter::run() {
       peak = l.liveBytes;
       art.peakLayer = l.node;
     }
-  auto describe = [&](Value codes, Value named, unsigned index, bool input) {
+  auto describe = [&](Value codes, int buffer, unsigned index, bool input) {
     McuTensorInfo t;
     StringAttr n = input ? func.getArgAttrOfType<StringAttr>(index, "lowbit.name")
                          : func.getResultAttrOfType<StringAttr>(index,
@@ -520,13 +717,13 @@ FailureOr<McuArtifact> Emitter::run() {
       t.shape.push_back(d);
     t.scale = codeType(codes).getScale();
     t.zeroPoint = codeType(codes).getZeroPoint();
-    t.arenaOffset = offsetOf(codes);
+    t.arenaOffset = plan.offsets[buffer];
     return t;
   };
   for (auto [i, v] : llvm::enumerate(inputCodes))
-    art.inputs.push_back(describe(v, v, i, true));
+    art.inputs.push_back(describe(v, bufferOf.lookup(v), i, true));
   for (auto [i, v] : llvm::enumerate(outputCodes))
-    art.outputs.push_back(describe(v, v, i, false));
+    art.outputs.push_back(describe(v, outputBuffers[i], i, false));
 
   std::string upper = StringRef(name).upper();
   // The header: sizes and quantization parameters as macros, four entry

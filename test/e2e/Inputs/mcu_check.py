@@ -107,17 +107,18 @@ def edge_models(rng):
     m = g.qdq(g.node("MaxPool", [a2], kernel_shape=[2, 2], pads=[1, 0, 0, 1]), 0.1, 7)
     gp = g.qdq(g.node("GlobalAveragePool", [m]), 0.07, -20)
     models["pools"] = (g.model("pools", [1, 3, 9, 8], gp, [1, 3, 1, 1]), [1, 3, 9, 8])
-    # A real transpose, a fully connected layer, a sigmoid table, softmax.
+    # A real transpose, a fully connected layer with odd sizes (the DSP
+    # paths' tails), a sigmoid table, softmax.
     g = Graph(rng)
     x = g.qdq("x", 0.05, 0)
     t = g.node("Transpose", [x], perm=[0, 2, 3, 1])
-    f = g.node("Reshape", [t, g.const(np.array([1, 24], np.int64))])
+    f = g.node("Reshape", [t, g.const(np.array([1, 27], np.int64))])
     f = g.qdq(f, 0.05, 0)
-    w, sw = g.weight([10, 24])
-    y = g.qdq(g.node("Gemm", [f, w, g.bias(10, 0.05, sw)], transB=1), 0.08, 3)
+    w, sw = g.weight([11, 27])
+    y = g.qdq(g.node("Gemm", [f, w, g.bias(11, 0.05, sw)], transB=1), 0.08, 3)
     s = g.qdq(g.node("Sigmoid", [y]), 1 / 256, -128)
     o = g.qdq(g.node("Softmax", [s], axis=-1), 1 / 256, -128)
-    models["fc_tables"] = (g.model("fc_tables", [1, 2, 3, 4], o, [1, 10]), [1, 2, 3, 4])
+    models["fc_tables"] = (g.model("fc_tables", [1, 3, 3, 3], o, [1, 11]), [1, 3, 3, 3])
     return models
 
 
