@@ -73,6 +73,44 @@ static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
   *a0 = s0;
   *a1 = s1;
 }
+/* Two rows of x against two rows of w: 16 multiply-adds per 4 loads. */
+static void dot22_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
+                     const int8_t *w1, int32_t n, int32_t acc[4]) {
+  int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
+  for (; n >= 4; n -= 4, x0 += 4, x1 += 4, w0 += 4, w1 += 4) {
+    uint32_t a = load4(x0), b = load4(x1), v0 = load4(w0), v1 = load4(w1);
+    int32_t a02 = __sxtb16(a), a13 = __sxtb16(ror8(a));
+    int32_t b02 = __sxtb16(b), b13 = __sxtb16(ror8(b));
+    int32_t w002 = __sxtb16(v0), w013 = __sxtb16(ror8(v0));
+    int32_t w102 = __sxtb16(v1), w113 = __sxtb16(ror8(v1));
+    s00 = __smlad(a13, w013, __smlad(a02, w002, s00));
+    s01 = __smlad(a13, w113, __smlad(a02, w102, s01));
+    s10 = __smlad(b13, w013, __smlad(b02, w002, s10));
+    s11 = __smlad(b13, w113, __smlad(b02, w102, s11));
+  }
+  for (; n > 0; --n) {
+    int32_t a = *x0++, b = *x1++, v0 = *w0++, v1 = *w1++;
+    s00 += a * v0;
+    s01 += a * v1;
+    s10 += b * v0;
+    s11 += b * v1;
+  }
+  acc[0] = s00;
+  acc[1] = s01;
+  acc[2] = s10;
+  acc[3] = s11;
+}
+/* Four channels of a depthwise tap: acc[i] += (x[i] + xoff) * w[i]. */
+static void mac4_s8(const int8_t *x, const int8_t *w, int32_t off2,
+                    int32_t acc[4]) {
+  uint32_t xv = load4(x), wv = load4(w);
+  int32_t x02 = __sxtab16(off2, xv), x13 = __sxtab16(off2, ror8(xv));
+  int32_t w02 = __sxtb16(wv), w13 = __sxtb16(ror8(wv));
+  acc[0] = __smlabb(x02, w02, acc[0]);
+  acc[2] = __smlatt(x02, w02, acc[2]);
+  acc[1] = __smlabb(x13, w13, acc[1]);
+  acc[3] = __smlatt(x13, w13, acc[3]);
+}
 #else
 static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n,
                       int32_t xoff, int32_t acc) {
@@ -91,6 +129,18 @@ static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
   *a0 = s0;
   *a1 = s1;
 }
+static void dot22_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
+                     const int8_t *w1, int32_t n, int32_t acc[4]) {
+  dot2_s8(x0, w0, w1, n, &acc[0], &acc[1]);
+  dot2_s8(x1, w0, w1, n, &acc[2], &acc[3]);
+}
+static void mac4_s8(const int8_t *x, const int8_t *w, int32_t off2,
+                    int32_t acc[4]) {
+  int32_t i;
+  (void)off2;
+  for (i = 0; i < 4; ++i)
+    acc[i] += ((int32_t)x[i] + (int16_t)(off2 & 0xFFFF)) * (int32_t)w[i];
+}
 #endif
 
 /* The kernel rows [*lo, *hi) whose input row is inside [0, n). */
@@ -105,11 +155,16 @@ static void clip_taps(int32_t start, int32_t dil, int32_t k, int32_t n,
   *hi = b;
 }
 
+/* Indices are int32: an MCU arena is far below 2 GiB (the compiler
+   refuses tensors of 2^31 bytes), and 64-bit index arithmetic costs
+   several instructions on a 32-bit core. */
 void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
-                        int8_t *y) {
+                        int8_t *y, int8_t *patch) {
   const int32_t cg = p->c / p->groups, og = p->o / p->groups;
   const int32_t xoff = -p->in_zero_point;
-  int32_t b, i, j, oc, r, s;
+  const int32_t row = p->w * p->c, ktaps = p->kw * cg, k = p->kh * ktaps;
+  const int8_t zp = (int8_t)p->in_zero_point;
+  int32_t b, i, j, oc, r, s, c;
   for (b = 0; b < p->n; ++b)
     for (i = 0; i < p->oh; ++i) {
       const int32_t r0 = i * p->stride_h - p->pad_top;
@@ -117,27 +172,55 @@ void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
       clip_taps(r0, p->dil_h, p->kh, p->h, &p0, &p1);
       for (j = 0; j < p->ow; ++j) {
         const int32_t s0 = j * p->stride_w - p->pad_left;
-        int8_t *yo = y + (((int64_t)b * p->oh + i) * p->ow + j) * p->o;
+        int8_t *yo = y + ((b * p->oh + i) * p->ow + j) * p->o;
+        const int8_t *xb = x + (b * p->h + r0) * row + s0 * p->c;
         int32_t q0, q1;
         clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
+        if (patch) {
+          /* groups == 1: gather the window into one contiguous run, padding
+             as the zero point (its product is folded into the bias), then
+             every output channel is one dot product over it. */
+          int8_t *d = patch;
+          for (r = 0; r < p->kh; ++r) {
+            const int8_t *xr = xb + r * p->dil_h * row;
+            for (s = 0; s < p->kw; ++s) {
+              const int8_t *xs = xr + s * p->dil_w * p->c;
+              const int inside = r >= p0 && r < p1 && s >= q0 && s < q1;
+              for (c = 0; c < p->c; ++c)
+                *d++ = inside ? xs[c] : zp;
+            }
+          }
+          for (oc = 0; oc + 1 < p->o; oc += 2) {
+            int32_t a0 = p->bias[oc], a1 = p->bias[oc + 1];
+            dot2_s8(patch, p->weight + oc * k, p->weight + (oc + 1) * k, k,
+                    &a0, &a1);
+            yo[oc] = saturate(p->out_zero_point +
+                                  requant(a0, p->multiplier[oc], p->shift[oc]),
+                              p->clamp_min, p->clamp_max);
+            yo[oc + 1] = saturate(
+                p->out_zero_point +
+                    requant(a1, p->multiplier[oc + 1], p->shift[oc + 1]),
+                p->clamp_min, p->clamp_max);
+          }
+          if (oc < p->o)
+            yo[oc] = saturate(
+                p->out_zero_point +
+                    requant(dot_s8(patch, p->weight + oc * k, k, 0,
+                                   p->bias[oc]),
+                            p->multiplier[oc], p->shift[oc]),
+                p->clamp_min, p->clamp_max);
+          continue;
+        }
         for (oc = 0; oc < p->o; ++oc) {
-          const int8_t *wo = p->weight + (int64_t)oc * p->kh * p->kw * cg;
-          const int32_t ci0 = (oc / og) * cg;
+          const int8_t *wo = p->weight + oc * k;
+          const int8_t *xg = xb + (oc / og) * cg;
           int32_t acc = p->bias[oc];
           for (r = p0; r < p1; ++r) {
-            const int8_t *xr =
-                x + (((int64_t)b * p->h + r0 + r * p->dil_h) * p->w) * p->c +
-                ci0;
-            const int8_t *wr = wo + (int64_t)r * p->kw * cg;
-            if (p->dil_w == 1 && cg == p->c) {
-              /* The window's columns and channels are one run of bytes. */
-              acc = dot_s8(xr + (int64_t)(s0 + q0) * p->c, wr + q0 * cg,
-                           (q1 - q0) * cg, xoff, acc);
-            } else {
-              for (s = q0; s < q1; ++s)
-                acc = dot_s8(xr + (int64_t)(s0 + s * p->dil_w) * p->c,
-                             wr + s * cg, cg, xoff, acc);
-            }
+            const int8_t *xr = xg + r * p->dil_h * row;
+            const int8_t *wr = wo + r * ktaps;
+            for (s = q0; s < q1; ++s)
+              acc = dot_s8(xr + s * p->dil_w * p->c, wr + s * cg, cg, xoff,
+                           acc);
           }
           yo[oc] = saturate(
               p->out_zero_point + requant(acc, p->multiplier[oc], p->shift[oc]),
@@ -149,8 +232,11 @@ void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
 
 void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
                              int8_t *y) {
-  const int32_t mult = p->o / p->c;
-  int32_t b, i, j, o, r, s;
+  const int32_t mult = p->o / p->c, row = p->w * p->c;
+  const int32_t xoff = -p->in_zero_point;
+  const int32_t off2 =
+      (int32_t)(((uint32_t)xoff & 0xFFFFu) | ((uint32_t)xoff << 16));
+  int32_t b, i, j, o, r, s, k;
   for (b = 0; b < p->n; ++b)
     for (i = 0; i < p->oh; ++i) {
       const int32_t r0 = i * p->stride_h - p->pad_top;
@@ -158,19 +244,36 @@ void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
       clip_taps(r0, p->dil_h, p->kh, p->h, &p0, &p1);
       for (j = 0; j < p->ow; ++j) {
         const int32_t s0 = j * p->stride_w - p->pad_left;
-        int8_t *yo = y + (((int64_t)b * p->oh + i) * p->ow + j) * p->o;
+        int8_t *yo = y + ((b * p->oh + i) * p->ow + j) * p->o;
+        const int8_t *xb = x + (b * p->h + r0) * row + s0 * p->c;
         int32_t q0, q1;
         clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
-        for (o = 0; o < p->o; ++o) {
+        o = 0;
+        if (mult == 1) /* four channels per step: x, w and y contiguous */
+          for (; o + 4 <= p->o; o += 4) {
+            int32_t acc[4];
+            for (k = 0; k < 4; ++k)
+              acc[k] = p->bias[o + k];
+            for (r = p0; r < p1; ++r) {
+              const int8_t *xr = xb + r * p->dil_h * row + o;
+              const int8_t *wr = p->weight + r * p->kw * p->o + o;
+              for (s = q0; s < q1; ++s)
+                mac4_s8(xr + s * p->dil_w * p->c, wr + s * p->o, off2, acc);
+            }
+            for (k = 0; k < 4; ++k)
+              yo[o + k] = saturate(p->out_zero_point +
+                                       requant(acc[k], p->multiplier[o + k],
+                                               p->shift[o + k]),
+                                   p->clamp_min, p->clamp_max);
+          }
+        for (; o < p->o; ++o) {
           const int32_t c = o / mult;
           int32_t acc = p->bias[o];
           for (r = p0; r < p1; ++r) {
-            const int8_t *xr =
-                x + (((int64_t)b * p->h + r0 + r * p->dil_h) * p->w) * p->c + c;
-            const int8_t *wr = p->weight + (int64_t)r * p->kw * p->o + o;
+            const int8_t *xr = xb + r * p->dil_h * row + c;
+            const int8_t *wr = p->weight + r * p->kw * p->o + o;
             for (s = q0; s < q1; ++s)
-              acc += ((int32_t)xr[(int64_t)(s0 + s * p->dil_w) * p->c] -
-                      p->in_zero_point) *
+              acc += ((int32_t)xr[s * p->dil_w * p->c] + xoff) *
                      (int32_t)wr[s * p->o];
           }
           yo[o] = saturate(
@@ -181,30 +284,47 @@ void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
     }
 }
 
+static void store_fc(const lowbit_mcu_fc_t *p, int8_t *y, int32_t col,
+                     int32_t acc) {
+  y[col] = saturate(p->out_zero_point +
+                        requant(acc, p->multiplier[col], p->shift[col]),
+                    p->clamp_min, p->clamp_max);
+}
+
 void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y) {
-  int32_t r, col;
-  for (r = 0; r < p->m; ++r) {
-    const int8_t *xr = x + (int64_t)r * p->k;
-    int8_t *yr = y + (int64_t)r * p->n;
+  int32_t r = 0, col;
+  const int32_t k = p->k;
+  for (; r + 1 < p->m; r += 2) { /* two rows x two columns at a time */
+    const int8_t *x0 = x + r * k, *x1 = x0 + k;
+    int8_t *y0 = y + r * p->n, *y1 = y0 + p->n;
     for (col = 0; col + 1 < p->n; col += 2) {
-      int32_t a0 = p->bias[col], a1 = p->bias[col + 1];
-      dot2_s8(xr, p->weight + (int64_t)col * p->k,
-              p->weight + (int64_t)(col + 1) * p->k, p->k, &a0, &a1);
-      yr[col] = saturate(p->out_zero_point +
-                             requant(a0, p->multiplier[col], p->shift[col]),
-                         p->clamp_min, p->clamp_max);
-      yr[col + 1] =
-          saturate(p->out_zero_point + requant(a1, p->multiplier[col + 1],
-                                               p->shift[col + 1]),
-                   p->clamp_min, p->clamp_max);
+      int32_t acc[4];
+      acc[0] = acc[2] = p->bias[col];
+      acc[1] = acc[3] = p->bias[col + 1];
+      dot22_s8(x0, x1, p->weight + col * k, p->weight + (col + 1) * k, k,
+               acc);
+      store_fc(p, y0, col, acc[0]);
+      store_fc(p, y0, col + 1, acc[1]);
+      store_fc(p, y1, col, acc[2]);
+      store_fc(p, y1, col + 1, acc[3]);
     }
     if (col < p->n) {
-      int32_t acc =
-          dot_s8(xr, p->weight + (int64_t)col * p->k, p->k, 0, p->bias[col]);
-      yr[col] = saturate(p->out_zero_point +
-                             requant(acc, p->multiplier[col], p->shift[col]),
-                         p->clamp_min, p->clamp_max);
+      store_fc(p, y0, col, dot_s8(x0, p->weight + col * k, k, 0, p->bias[col]));
+      store_fc(p, y1, col, dot_s8(x1, p->weight + col * k, k, 0, p->bias[col]));
     }
+  }
+  for (; r < p->m; ++r) {
+    const int8_t *xr = x + r * k;
+    int8_t *yr = y + r * p->n;
+    for (col = 0; col + 1 < p->n; col += 2) {
+      int32_t a0 = p->bias[col], a1 = p->bias[col + 1];
+      dot2_s8(xr, p->weight + col * k, p->weight + (col + 1) * k, k, &a0,
+              &a1);
+      store_fc(p, yr, col, a0);
+      store_fc(p, yr, col + 1, a1);
+    }
+    if (col < p->n)
+      store_fc(p, yr, col, dot_s8(xr, p->weight + col * k, k, 0, p->bias[col]));
   }
 }
 
@@ -227,7 +347,7 @@ void lowbit_mcu_pool_s8(const lowbit_mcu_pool_t *p, const int8_t *x,
       for (j = 0; j < p->ow; ++j) {
         const int32_t r0 = i * p->stride_h - p->pad_top;
         const int32_t s0 = j * p->stride_w - p->pad_left;
-        int8_t *yo = y + (((int64_t)b * p->oh + i) * p->ow + j) * p->c;
+        int8_t *yo = y + ((b * p->oh + i) * p->ow + j) * p->c;
         /* Elements of the window inside the input, and the padding that
            counts (inside the explicit pads) as real zeros. */
         int32_t rlo = r0 < 0 ? 0 : r0, shi = s0 + p->kw, slo = s0 < 0 ? 0 : s0;
@@ -243,7 +363,7 @@ void lowbit_mcu_pool_s8(const lowbit_mcu_pool_t *p, const int8_t *x,
           for (r = rlo; r < rhi; ++r)
             for (s = slo; s < shi; ++s) {
               const int32_t v =
-                  x[(((int64_t)b * p->h + r) * p->w + s) * p->c + c];
+                  x[((b * p->h + r) * p->w + s) * p->c + c];
               best = v > best ? v : best;
               sum += v;
             }
@@ -275,8 +395,8 @@ void lowbit_mcu_softmax_s8(const lowbit_mcu_softmax_t *p, const int8_t *x,
                            int8_t *y) {
   int32_t r, i;
   for (r = 0; r < p->rows; ++r) {
-    const int8_t *xr = x + (int64_t)r * p->row;
-    int8_t *yr = y + (int64_t)r * p->row;
+    const int8_t *xr = x + r * p->row;
+    int8_t *yr = y + r * p->row;
     int32_t mx = -128;
     int64_t sum = 0, den;
     for (i = 0; i < p->row; ++i)

@@ -84,8 +84,12 @@ typedef struct {
   int32_t perm[6];  /* output dim i = input dim perm[i] */
 } lowbit_mcu_transpose_t;
 
+/* With `patch` (groups == 1; kh * kw * c bytes of scratch) the window is
+ * gathered once per output pixel and `bias` must hold the input zero point
+ * folded in (bias - zx * sum of the channel's weights); without it
+ * (grouped convolutions) `bias` is the layer's own. */
 void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
-                        int8_t *y);
+                        int8_t *y, int8_t *patch);
 void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
                              int8_t *y);
 void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y);

@@ -275,6 +275,7 @@ private:
   std::map<std::pair<void *, int>, int> converted; // (value, layout) -> buffer
   std::map<int, std::vector<Conversion>> conversionsAt;
   llvm::DenseMap<std::pair<Operation *, unsigned>, int> operandBuffer;
+  llvm::DenseMap<Operation *, int> scratchOf; ///< a convolution's patch
   std::vector<LiveRange> ranges;
   ArenaPlan plan;
   std::map<std::string, std::string> arrays;
@@ -383,6 +384,21 @@ LogicalResult Emitter::classify() {
     if (isa<QConv2DOp, QPool2DOp>(op)) {
       operand(0, Layout::Nhwc);
       newBuffer(op->getResult(0), s, Layout::Nhwc);
+      if (auto conv = dyn_cast<QConv2DOp>(op)) {
+        // The patch of a groups == 1 convolution that is not 1x1.
+        auto wt = conv.getWeight().getType();
+        bool pointwise = wt.getDimSize(2) == 1 && wt.getDimSize(3) == 1 &&
+                         llvm::all_of(conv.getStrides(),
+                                      [](int64_t v) { return v == 1; }) &&
+                         llvm::all_of(conv.getPadding(),
+                                      [](int64_t v) { return v == 0; });
+        if (conv.getGroups() == 1 && !pointwise) {
+          scratchOf[op] = ranges.size();
+          ranges.push_back({wt.getDimSize(1) * wt.getDimSize(2) *
+                                wt.getDimSize(3),
+                            s, s});
+        }
+      }
       continue;
     }
     if (isa<QAddOp, QLutOp>(op)) {
@@ -424,6 +440,12 @@ LogicalResult Emitter::classify() {
   for (int b : outputBuffers)
     extend(b, end);
   plan = planArena(ranges, /*alignment=*/4);
+  // The kernels index with int32 (64-bit arithmetic is slow on a 32-bit
+  // core); no MCU has 2 GiB of SRAM anyway.
+  if (plan.size >= (int64_t(1) << 31))
+    return func.emitError() << "unsupported by the mcu target: the arena "
+                               "would need "
+                            << plan.size << " bytes (at most 2^31 - 1)";
   return success();
 }
 
@@ -560,7 +582,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
                     int64_t(conv.getClampMax()), *w)))
         return failure();
     } else {
-      bool depthwise = groups == x[1] && cg == 1;
+      bool depthwise = groups == x[1] && groups > 1 && cg == 1;
       // OIHW -> OHWI (per group), or HWO for depthwise.
       std::vector<int64_t> packed(w->numel());
       for (int64_t o = 0; o < wd[0]; ++o)
@@ -572,7 +594,14 @@ LogicalResult Emitter::emitOp(Operation *op) {
                                       : ((o * kh + r) * kw + q) * cg + c;
               packed[dst] = w->getInt(src);
             }
-      FailureOr<std::string> arrs = requant(op, 0, nullptr);
+      // groups == 1 gathers each window into a scratch patch (padding as
+      // the zero point), so the zero point folds into the bias.
+      bool patched = groups == 1;
+      Tensor packedWeights = Tensor::zeros(DType::I8, {wd[0], cg * kh * kw});
+      for (size_t i = 0; i < packed.size(); ++i)
+        packedWeights.data<int8_t>()[i] = int8_t(packed[i]);
+      FailureOr<std::string> arrs =
+          requant(op, zp(conv.getInput()), patched ? &packedWeights : nullptr);
       if (failed(arrs))
         return failure();
       // Arrays first: array() appends their declarations to `decls`.
@@ -586,9 +615,13 @@ LogicalResult Emitter::emitOp(Operation *op) {
                           zp(conv.getInput()), zp(conv.getOutput()),
                           int64_t(conv.getClampMin()),
                           int64_t(conv.getClampMax()), wname, *arrs);
-      os << llvm::formatv("  lowbit_mcu_{0}_s8(&{1}, {2}, {3});\n",
-                          depthwise ? "depthwise" : "conv", p,
-                          operandPtr(op, 0), resultPtr(conv.getOutput()));
+      if (depthwise)
+        os << llvm::formatv("  lowbit_mcu_depthwise_s8(&{0}, {1}, {2});\n", p,
+                            operandPtr(op, 0), resultPtr(conv.getOutput()));
+      else
+        os << llvm::formatv("  lowbit_mcu_conv_s8(&{0}, {1}, {2}, {3});\n", p,
+                            operandPtr(op, 0), resultPtr(conv.getOutput()),
+                            patched ? ptrOf(scratchOf.lookup(op)) : "NULL");
       layer.kernel = depthwise ? "depthwise conv"
                      : groups == 1 ? "conv"
                                    : "grouped conv";

@@ -97,6 +97,14 @@ def edge_models(rng):
     p = g.qdq(g.conv(d, 0.02, 8, 8, [1, 1]), 0.035, -10)
     a = g.qdq(g.node("Relu", [g.node("Add", [d, p])]), 0.05, -128)
     models["depthwise_residual"] = (g.model("depthwise_residual", [1, 4, 5, 5], a, [1, 8, 3, 3]), [1, 4, 5, 5])
+    # Depthwise with multiplier 1 over 6 channels (blocks of four and a
+    # tail), dilated and strided, ahead of a 1-channel-per-group conv.
+    g = Graph(rng)
+    x = g.qdq("x", 0.03, 11)
+    d = g.qdq(g.conv(x, 0.03, 6, 6, [3, 3], group=6, strides=[1, 2], pads=[2, 1, 0, 2],
+                     dilations=[2, 1]), 0.025, -7)
+    c = g.qdq(g.conv(d, 0.025, 6, 4, [2, 2], group=2, pads=[1, 1, 1, 1]), 0.04, 2)
+    models["depthwise_grouped"] = (g.model("depthwise_grouped", [1, 6, 7, 8], c, None), [1, 6, 7, 8])
     # Pooling: average with and without counted padding, max with padding,
     # global average (to another scale).
     g = Graph(rng)
