@@ -12,6 +12,12 @@
 
 #include "lowbit_mcu.h"
 
+#if defined(__GNUC__)
+#define LOWBIT_MCU_INLINE static inline __attribute__((always_inline))
+#else
+#define LOWBIT_MCU_INLINE static inline
+#endif
+
 /* round(v * m / 2^s), ties away from zero. */
 static int64_t requant(int64_t v, int32_t m, int32_t s) {
   int64_t prod = v * (int64_t)m;
@@ -20,6 +26,29 @@ static int64_t requant(int64_t v, int32_t m, int32_t s) {
     return prod;
   half = (int64_t)1 << (s - 1);
   return prod >= 0 ? (prod + half) >> s : -((-prod + half) >> s);
+}
+
+/* The same for an int32 accumulator and 0 <= m < 2^31, kept in 32-bit
+   registers: |acc| * m is one UMULL, and for s >= 33 the rounding only
+   touches the high word, since (hi * 2^32 + lo + 2^(s-1)) >> s equals
+   (hi + 2^(s-33)) >> (s-32) for any lo < 2^32. The result is clamped to
+   +-2^30, far outside every int8 clamp, so the caller's saturation is
+   unchanged. */
+LOWBIT_MCU_INLINE int32_t requant32(int32_t acc, int32_t m, int32_t s) {
+  const uint32_t u = acc < 0 ? 0u - (uint32_t)acc : (uint32_t)acc;
+  uint32_t r;
+  if (s >= 33) {
+    const uint32_t hi = (uint32_t)(((uint64_t)u * (uint32_t)m) >> 32);
+    r = (hi + (1u << (s - 33))) >> (s - 32);
+  } else {
+    const int64_t v = requant((int64_t)u, m, s);
+    r = v > (1 << 30) ? (1u << 30) : (uint32_t)v;
+  }
+  return acc < 0 ? -(int32_t)r : (int32_t)r;
+}
+
+LOWBIT_MCU_INLINE int8_t saturate32(int32_t v, int32_t lo, int32_t hi) {
+  return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
 
 /* round(n / d), ties away from zero; d > 0. */
@@ -35,13 +64,13 @@ static int8_t saturate(int64_t v, int32_t lo, int32_t hi) {
 #if defined(__ARM_FEATURE_DSP) && !defined(LOWBIT_MCU_PORTABLE)
 #include <arm_acle.h>
 #define LOWBIT_MCU_DSP 1
-static uint32_t load4(const int8_t *p) { /* unaligned LDR on Armv7E-M */
+LOWBIT_MCU_INLINE uint32_t load4(const int8_t *p) { /* unaligned LDR on Armv7E-M */
   uint32_t v;
   __builtin_memcpy(&v, p, 4);
   return v;
 }
-static uint32_t ror8(uint32_t v) { return (v >> 8) | (v << 24); }
-static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n,
+LOWBIT_MCU_INLINE uint32_t ror8(uint32_t v) { return (v >> 8) | (v << 24); }
+LOWBIT_MCU_INLINE int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n,
                       int32_t xoff, int32_t acc) {
   const int32_t off2 = (int32_t)(((uint32_t)xoff & 0xFFFFu) |
                                  ((uint32_t)xoff << 16));
@@ -55,7 +84,7 @@ static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n,
   return acc;
 }
 /* Two output channels at once: each input word is widened once. */
-static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
+LOWBIT_MCU_INLINE void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
                     int32_t n, int32_t *a0, int32_t *a1) {
   int32_t s0 = *a0, s1 = *a1;
   for (; n >= 4; n -= 4, x += 4, w0 += 4, w1 += 4) {
@@ -74,7 +103,7 @@ static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
   *a1 = s1;
 }
 /* Two rows of x against two rows of w: 16 multiply-adds per 4 loads. */
-static void dot22_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
+LOWBIT_MCU_INLINE void dot22_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
                      const int8_t *w1, int32_t n, int32_t acc[4]) {
   int32_t s00 = acc[0], s01 = acc[1], s10 = acc[2], s11 = acc[3];
   for (; n >= 4; n -= 4, x0 += 4, x1 += 4, w0 += 4, w1 += 4) {
@@ -100,26 +129,28 @@ static void dot22_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
   acc[2] = s10;
   acc[3] = s11;
 }
-/* Four channels of a depthwise tap: acc[i] += (x[i] + xoff) * w[i]. */
-static void mac4_s8(const int8_t *x, const int8_t *w, int32_t off2,
-                    int32_t acc[4]) {
-  uint32_t xv = load4(x), wv = load4(w);
-  int32_t x02 = __sxtab16(off2, xv), x13 = __sxtab16(off2, ror8(xv));
-  int32_t w02 = __sxtb16(wv), w13 = __sxtb16(ror8(wv));
-  acc[0] = __smlabb(x02, w02, acc[0]);
-  acc[2] = __smlatt(x02, w02, acc[2]);
-  acc[1] = __smlabb(x13, w13, acc[1]);
-  acc[3] = __smlatt(x13, w13, acc[3]);
-}
+/* Four channels of a depthwise tap: aK += (x[K] + xoff) * w[K], with the
+   accumulators in registers (locals a0..a3 of the caller). */
+#define LOWBIT_MCU_MAC4(x, w, off2)                                          \
+  do {                                                                       \
+    const uint32_t xv_ = load4(x), wv_ = load4(w);                           \
+    const int32_t x02_ = __sxtab16(off2, xv_);                               \
+    const int32_t x13_ = __sxtab16(off2, ror8(xv_));                         \
+    const int32_t w02_ = __sxtb16(wv_), w13_ = __sxtb16(ror8(wv_));          \
+    a0 = __smlabb(x02_, w02_, a0);                                           \
+    a2 = __smlatt(x02_, w02_, a2);                                           \
+    a1 = __smlabb(x13_, w13_, a1);                                           \
+    a3 = __smlatt(x13_, w13_, a3);                                           \
+  } while (0)
 #else
-static int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n,
+LOWBIT_MCU_INLINE int32_t dot_s8(const int8_t *x, const int8_t *w, int32_t n,
                       int32_t xoff, int32_t acc) {
   int32_t i;
   for (i = 0; i < n; ++i)
     acc += ((int32_t)x[i] + xoff) * (int32_t)w[i];
   return acc;
 }
-static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
+LOWBIT_MCU_INLINE void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
                     int32_t n, int32_t *a0, int32_t *a1) {
   int32_t i, s0 = *a0, s1 = *a1;
   for (i = 0; i < n; ++i) {
@@ -129,22 +160,23 @@ static void dot2_s8(const int8_t *x, const int8_t *w0, const int8_t *w1,
   *a0 = s0;
   *a1 = s1;
 }
-static void dot22_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
+LOWBIT_MCU_INLINE void dot22_s8(const int8_t *x0, const int8_t *x1, const int8_t *w0,
                      const int8_t *w1, int32_t n, int32_t acc[4]) {
   dot2_s8(x0, w0, w1, n, &acc[0], &acc[1]);
   dot2_s8(x1, w0, w1, n, &acc[2], &acc[3]);
 }
-static void mac4_s8(const int8_t *x, const int8_t *w, int32_t off2,
-                    int32_t acc[4]) {
-  int32_t i;
-  (void)off2;
-  for (i = 0; i < 4; ++i)
-    acc[i] += ((int32_t)x[i] + (int16_t)(off2 & 0xFFFF)) * (int32_t)w[i];
-}
+#define LOWBIT_MCU_MAC4(x, w, off2)                                          \
+  do {                                                                       \
+    const int32_t o_ = (int16_t)((off2) & 0xFFFF);                           \
+    a0 += ((int32_t)(x)[0] + o_) * (int32_t)(w)[0];                          \
+    a1 += ((int32_t)(x)[1] + o_) * (int32_t)(w)[1];                          \
+    a2 += ((int32_t)(x)[2] + o_) * (int32_t)(w)[2];                          \
+    a3 += ((int32_t)(x)[3] + o_) * (int32_t)(w)[3];                          \
+  } while (0)
 #endif
 
 /* The kernel rows [*lo, *hi) whose input row is inside [0, n). */
-static void clip_taps(int32_t start, int32_t dil, int32_t k, int32_t n,
+LOWBIT_MCU_INLINE void clip_taps(int32_t start, int32_t dil, int32_t k, int32_t n,
                       int32_t *lo, int32_t *hi) {
   int32_t a = 0, b = k;
   while (a < b && start + a * dil < 0)
@@ -194,18 +226,18 @@ void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
             int32_t a0 = p->bias[oc], a1 = p->bias[oc + 1];
             dot2_s8(patch, p->weight + oc * k, p->weight + (oc + 1) * k, k,
                     &a0, &a1);
-            yo[oc] = saturate(p->out_zero_point +
-                                  requant(a0, p->multiplier[oc], p->shift[oc]),
+            yo[oc] = saturate32(p->out_zero_point +
+                                  requant32(a0, p->multiplier[oc], p->shift[oc]),
                               p->clamp_min, p->clamp_max);
-            yo[oc + 1] = saturate(
+            yo[oc + 1] = saturate32(
                 p->out_zero_point +
-                    requant(a1, p->multiplier[oc + 1], p->shift[oc + 1]),
+                    requant32(a1, p->multiplier[oc + 1], p->shift[oc + 1]),
                 p->clamp_min, p->clamp_max);
           }
           if (oc < p->o)
-            yo[oc] = saturate(
+            yo[oc] = saturate32(
                 p->out_zero_point +
-                    requant(dot_s8(patch, p->weight + oc * k, k, 0,
+                    requant32(dot_s8(patch, p->weight + oc * k, k, 0,
                                    p->bias[oc]),
                             p->multiplier[oc], p->shift[oc]),
                 p->clamp_min, p->clamp_max);
@@ -222,12 +254,19 @@ void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
               acc = dot_s8(xr + s * p->dil_w * p->c, wr + s * cg, cg, xoff,
                            acc);
           }
-          yo[oc] = saturate(
-              p->out_zero_point + requant(acc, p->multiplier[oc], p->shift[oc]),
+          yo[oc] = saturate32(
+              p->out_zero_point + requant32(acc, p->multiplier[oc], p->shift[oc]),
               p->clamp_min, p->clamp_max);
         }
       }
     }
+}
+
+LOWBIT_MCU_INLINE void store_dw(const lowbit_mcu_conv_t *p, int8_t *y,
+                                int32_t o, int32_t acc) {
+  y[o] = saturate32(p->out_zero_point +
+                        requant32(acc, p->multiplier[o], p->shift[o]),
+                    p->clamp_min, p->clamp_max);
 }
 
 void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
@@ -236,7 +275,9 @@ void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
   const int32_t xoff = -p->in_zero_point;
   const int32_t off2 =
       (int32_t)(((uint32_t)xoff & 0xFFFFu) | ((uint32_t)xoff << 16));
-  int32_t b, i, j, o, r, s, k;
+  const int32_t xstep = p->dil_w * p->c, xrow = p->dil_h * row;
+  const int32_t wrow = p->kw * p->o;
+  int32_t b, i, j, o, r, s;
   for (b = 0; b < p->n; ++b)
     for (i = 0; i < p->oh; ++i) {
       const int32_t r0 = i * p->stride_h - p->pad_top;
@@ -245,49 +286,47 @@ void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
       for (j = 0; j < p->ow; ++j) {
         const int32_t s0 = j * p->stride_w - p->pad_left;
         int8_t *yo = y + ((b * p->oh + i) * p->ow + j) * p->o;
-        const int8_t *xb = x + (b * p->h + r0) * row + s0 * p->c;
         int32_t q0, q1;
+        /* The first tap inside the input, for x and for w. */
+        const int8_t *xt, *wt;
         clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
+        xt = x + (b * p->h + r0 + p0 * p->dil_h) * row +
+             (s0 + q0 * p->dil_w) * p->c;
+        wt = p->weight + p0 * wrow + q0 * p->o;
         o = 0;
         if (mult == 1) /* four channels per step: x, w and y contiguous */
           for (; o + 4 <= p->o; o += 4) {
-            int32_t acc[4];
-            for (k = 0; k < 4; ++k)
-              acc[k] = p->bias[o + k];
-            for (r = p0; r < p1; ++r) {
-              const int8_t *xr = xb + r * p->dil_h * row + o;
-              const int8_t *wr = p->weight + r * p->kw * p->o + o;
-              for (s = q0; s < q1; ++s)
-                mac4_s8(xr + s * p->dil_w * p->c, wr + s * p->o, off2, acc);
+            int32_t a0 = p->bias[o], a1 = p->bias[o + 1], a2 = p->bias[o + 2],
+                    a3 = p->bias[o + 3];
+            const int8_t *xr = xt + o, *wr = wt + o;
+            for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
+              const int8_t *xs = xr, *ws = wr;
+              for (s = q0; s < q1; ++s, xs += xstep, ws += p->o)
+                LOWBIT_MCU_MAC4(xs, ws, off2);
             }
-            for (k = 0; k < 4; ++k)
-              yo[o + k] = saturate(p->out_zero_point +
-                                       requant(acc[k], p->multiplier[o + k],
-                                               p->shift[o + k]),
-                                   p->clamp_min, p->clamp_max);
+            store_dw(p, yo, o, a0);
+            store_dw(p, yo, o + 1, a1);
+            store_dw(p, yo, o + 2, a2);
+            store_dw(p, yo, o + 3, a3);
           }
         for (; o < p->o; ++o) {
-          const int32_t c = o / mult;
+          const int8_t *xr = xt + o / mult, *wr = wt + o;
           int32_t acc = p->bias[o];
-          for (r = p0; r < p1; ++r) {
-            const int8_t *xr = xb + r * p->dil_h * row + c;
-            const int8_t *wr = p->weight + r * p->kw * p->o + o;
-            for (s = q0; s < q1; ++s)
-              acc += ((int32_t)xr[s * p->dil_w * p->c] + xoff) *
-                     (int32_t)wr[s * p->o];
+          for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
+            const int8_t *xs = xr, *ws = wr;
+            for (s = q0; s < q1; ++s, xs += xstep, ws += p->o)
+              acc += ((int32_t)*xs + xoff) * (int32_t)*ws;
           }
-          yo[o] = saturate(
-              p->out_zero_point + requant(acc, p->multiplier[o], p->shift[o]),
-              p->clamp_min, p->clamp_max);
+          store_dw(p, yo, o, acc);
         }
       }
     }
 }
 
-static void store_fc(const lowbit_mcu_fc_t *p, int8_t *y, int32_t col,
+LOWBIT_MCU_INLINE void store_fc(const lowbit_mcu_fc_t *p, int8_t *y, int32_t col,
                      int32_t acc) {
-  y[col] = saturate(p->out_zero_point +
-                        requant(acc, p->multiplier[col], p->shift[col]),
+  y[col] = saturate32(p->out_zero_point +
+                        requant32(acc, p->multiplier[col], p->shift[col]),
                     p->clamp_min, p->clamp_max);
 }
 
