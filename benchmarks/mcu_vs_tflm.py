@@ -94,7 +94,7 @@ def main():
     ap = argparse.ArgumentParser()
     ap.add_argument("--lowbit", required=True)
     ap.add_argument("--shared", default=os.path.join(HERE, "..", "..", "shared"))
-    ap.add_argument("--samples", type=int, default=4)
+    ap.add_argument("--samples", type=int, default=16)
     args = ap.parse_args()
     rng = np.random.default_rng(0)
     rows = []
@@ -126,21 +126,26 @@ def main():
             o = man["outputs"][0]
             ours = np.round(y / o["scale"] + o["zero_point"]).astype(np.int64)
             theirs, total, head = tflm_run(tfl, codes, work)
-            lsb = int(np.abs(ours.reshape(theirs.shape) - theirs.astype(np.int64)).max())
+            ours = ours.reshape(theirs.shape)
+            lsb = int(np.abs(ours - theirs.astype(np.int64)).max())
+            flat = lambda a: a.reshape(args.samples, -1)
+            top1 = int(np.sum(flat(ours).argmax(1) == flat(theirs).argmax(1))) \
+                if short != "AD" else None
             flash, bss = flash_bytes(out, name, work)
             cycles = ms * 120e3
             rows.append((short, arena, total, head, flash, os.path.getsize(tfl), insns, cycles,
-                         lsb, man["macs"] if "macs" in man else sum(l["macs"] for l in man["layers"])))
+                         lsb, sum(l["macs"] for l in man["layers"]), top1))
     print("| model | lowbit arena | TFLM arena (head + tail) | SRAM ratio | lowbit flash "
           "(model + kernels) | .tflite | lowbit instructions | best M4 cycles (est.) | "
-          "ratio | MAC / instruction | max |lowbit - TFLM| |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for short, arena, total, head, flash, tfl, insns, cycles, lsb, macs in rows:
+          "ratio | MAC / instruction | max |lowbit - TFLM| | same top-1 |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for short, arena, total, head, flash, tfl, insns, cycles, lsb, macs, top1 in rows:
         print("| %s | %d B | %d B (%d + %d) | %.2fx smaller | %d B | %d B | %.1f M | %.1f M | "
-              "%.1fx %s | %.3f | %d LSB |" % (
+              "%.1fx %s | %.3f | %d LSB | %s |" % (
                   short, arena, total, head, total - head, total / arena, flash, tfl,
                   insns / 1e6, cycles / 1e6, max(insns / cycles, cycles / insns),
-                  "slower" if insns > cycles else "faster", macs / insns, lsb))
+                  "slower" if insns > cycles else "faster", macs / insns, lsb,
+                  "-" if top1 is None else "%d / %d" % (top1, args.samples)))
     return 0
 
 

@@ -909,6 +909,56 @@ uint32_t parseCpu(const std::string &cpu, bool &ok) {
   return 0;
 }
 
+/// `lowbit bench` on an MCU artifact: one inference under QEMU on
+/// deterministic pseudo-random input codes (the kernels' instruction counts
+/// do not depend on the data, except for saturation branches), reported as
+/// instructions (QEMU -icount: not cycles) and MACs per instruction.
+int runBenchMcu(const BenchArgs &args) {
+  McuArtifact art;
+  std::string error;
+  if (failed(loadMcuArtifact(args.dir, art, error))) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  std::mt19937 rng(1);
+  std::vector<std::vector<int8_t>> codes;
+  for (const McuTensorInfo &t : art.inputs) {
+    codes.emplace_back(t.bytes());
+    for (int8_t &c : codes.back())
+      c = int8_t(int(rng() % 256) - 128);
+  }
+  McuRunResult result;
+  if (failed(runMcuArtifact(args.dir, art, codes, 1, McuRunOptions(), result,
+                            error))) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  int64_t macs = 0;
+  for (const McuLayerInfo &l : art.layers)
+    macs += l.macs;
+  double perInsn = result.instructions ? double(macs) / result.instructions : 0;
+  if (args.json) {
+    nlohmann::json j = {{"model", art.name},
+                        {"target", "mcu"},
+                        {"cpu", art.cpu},
+                        {"runner", result.runnerDescription},
+                        {"instructions", result.instructions},
+                        {"macs", macs},
+                        {"macs_per_instruction", perInsn},
+                        {"arena_bytes", art.arenaBytes},
+                        {"image_text_bytes", result.textBytes}};
+    llvm::outs() << j.dump(2) << "\n";
+    return kOk;
+  }
+  llvm::outs() << art.name << " (mcu, " << art.cpu << "): "
+               << result.instructions << " instructions per inference, "
+               << macs << " MACs, "
+               << llvm::format("%.3f", perInsn) << " MACs per instruction ("
+               << result.runnerDescription
+               << "; QEMU counts instructions, not cycles)\n";
+  return kOk;
+}
+
 int runBench(const BenchArgs &args) {
   std::string error;
   auto m = lowbit_tool::loadCompiled(args.dir, error);
@@ -992,6 +1042,63 @@ int runBench(const BenchArgs &args) {
         m->name.c_str(), times.size(), threads,
         lowbit_cpu_kernels_name(used), pct(0.5), pct(0.9), pct(0.99),
         times.front());
+  return kOk;
+}
+
+/// `lowbit inspect` on an MCU artifact: per layer the kernel, MACs, the
+/// bytes of its const arrays (flash) and the arena bytes live while it
+/// runs; then flash and SRAM measured by cross-compiling for the core.
+int runInspectMcu(const std::string &dir) {
+  McuArtifact art;
+  std::string error;
+  if (failed(loadMcuArtifact(dir, art, error))) {
+    llvm::errs() << "lowbit: error: " << error << "\n";
+    return kInvalid;
+  }
+  auto shape = [](const McuTensorInfo &t) {
+    std::string s;
+    for (int64_t d : t.shape)
+      s += (s.empty() ? "" : "x") + std::to_string(d);
+    return s;
+  };
+  llvm::outs() << "model " << art.name << " (mcu, " << art.cpu
+               << "): integer-only C99, arena " << art.arenaBytes
+               << " bytes (peak at '" << art.peakLayer << "'), weights "
+               << art.weightBytes << " bytes\n";
+  for (const McuTensorInfo &t : art.inputs)
+    llvm::outs() << "  input  " << t.name << ": int8[" << shape(t)
+                 << "] scale " << llvm::format("%g", t.scale)
+                 << " zero point " << t.zeroPoint << ", arena offset "
+                 << t.arenaOffset << "\n";
+  for (const McuTensorInfo &t : art.outputs)
+    llvm::outs() << "  output " << t.name << ": int8[" << shape(t)
+                 << "] scale " << llvm::format("%g", t.scale)
+                 << " zero point " << t.zeroPoint << ", arena offset "
+                 << t.arenaOffset << "\n";
+  llvm::outs() << llvm::format("  %-3s %-22s %10s %10s %10s  %s\n", "#",
+                               "kernel", "MACs", "flash B", "live SRAM B",
+                               "node");
+  int64_t macs = 0;
+  for (auto [i, l] : llvm::enumerate(art.layers)) {
+    macs += l.macs;
+    llvm::outs() << llvm::format("  %-3zu %-22s %10lld %10lld %10lld  %s\n", i,
+                                 l.kernel.c_str(), (long long)l.macs,
+                                 (long long)l.weightBytes,
+                                 (long long)l.liveBytes, l.node.c_str());
+  }
+  llvm::outs() << "  total " << macs << " MACs\n";
+  McuFootprint fp;
+  if (failed(measureMcuFootprint(dir, art, fp, error))) {
+    llvm::outs() << "flash and stack not measured: " << error << "\n";
+    return kOk;
+  }
+  llvm::outs() << "flash " << fp.codeBytes + fp.constBytes << " bytes (code "
+               << fp.codeBytes << ", constants " << fp.constBytes
+               << "); SRAM " << fp.sramBytes + fp.stackBytes
+               << " bytes (static " << fp.sramBytes << ", stack "
+               << fp.stackBytes << ": " << art.name << "_run + "
+               << fp.deepestKernel << "), measured with arm-none-eabi-gcc -O2 "
+               << "for " << art.cpu << "\n";
   return kOk;
 }
 
@@ -1269,7 +1376,10 @@ int main(int argc, char **argv) {
       "inspect", "Show a compiled model's signature, arena and weights");
   insp->add_option("dir", inspectDir, "Folder written by lowbit compile")
       ->required();
-  insp->callback([&] { code = runInspect(inspectDir); });
+  insp->callback([&] {
+    code = isMcuArtifactDir(inspectDir) ? runInspectMcu(inspectDir)
+                                        : runInspect(inspectDir);
+  });
 
   BenchArgs benchArgs;
   CLI::App *bench = app.add_subcommand(
@@ -1287,7 +1397,10 @@ int main(int argc, char **argv) {
                     "NAME=FILE inputs (default: random)");
   bench->add_flag("--json", benchArgs.json,
                   "Print one JSON object (median_ms, p90_ms, iters, threads)");
-  bench->callback([&] { code = runBench(benchArgs); });
+  bench->callback([&] {
+    code = isMcuArtifactDir(benchArgs.dir) ? runBenchMcu(benchArgs)
+                                           : runBench(benchArgs);
+  });
 
   try {
     app.parse(argc, argv);

@@ -433,7 +433,8 @@ LogicalResult Emitter::classify() {
     if (!dq || !codeType(dq.getInput()) || !bufferOf.count(dq.getInput()))
       return func.emitError() << "unsupported by the mcu target: graph output #"
                               << outputCodes.size()
-                              << " is not dequantized int8 codes";
+                              << " is not dequantized int8 codes (the target "
+                                 "runs integer-only graphs: an int8 QDQ model)";
     outputCodes.push_back(dq.getInput());
     outputBuffers.push_back(use(dq.getInput(), Layout::Plain, end));
   }

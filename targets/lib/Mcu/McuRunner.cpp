@@ -19,7 +19,9 @@
 #include "McuEmbedded.h"
 #include "lowbit/Target/OutputFolder.h"
 
+#include "llvm/ADT/ScopeExit.h"
 #include "llvm/ADT/SmallString.h"
+#include "llvm/ADT/StringSet.h"
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/FormatVariadic.h"
 #include "llvm/Support/MemoryBuffer.h"
@@ -280,5 +282,117 @@ LogicalResult mlir::lowbit::runMcuArtifact(StringRef dir,
   }
   if (options.workDir.empty())
     llvm::sys::fs::remove_directories(work);
+  return success();
+}
+
+LogicalResult mlir::lowbit::measureMcuFootprint(StringRef dir,
+                                                const McuArtifact &artifact,
+                                                McuFootprint &fp,
+                                                std::string &error) {
+  std::optional<Board> board = boardFor(artifact.cpu);
+  std::vector<std::string> flags =
+      board ? board->gccFlags
+            : std::vector<std::string>{"-mcpu=" + artifact.cpu, "-mthumb"};
+  if (!llvm::sys::findProgramByName("arm-none-eabi-gcc")) {
+    error = "cannot find 'arm-none-eabi-gcc' to measure flash and stack: "
+            "install gcc-arm-none-eabi (scripts/install-deps.sh)";
+    return failure();
+  }
+  SmallString<256> work;
+  if (std::error_code ec =
+          llvm::sys::fs::createUniqueDirectory("lowbit-mcu-size", work)) {
+    error = "cannot create a build folder: " + ec.message();
+    return failure();
+  }
+  auto at = [&](StringRef f) {
+    SmallString<256> p(work);
+    llvm::sys::path::append(p, f);
+    return std::string(p);
+  };
+  SmallString<256> src(dir);
+  llvm::sys::fs::make_absolute(src);
+  llvm::scope_exit cleanup(
+      [&] { llvm::sys::fs::remove_directories(work); });
+  std::vector<std::string> objects;
+  for (std::string file : {artifact.name + ".c", std::string("lowbit_mcu.c")}) {
+    SmallString<256> in(src);
+    llvm::sys::path::append(in, file);
+    std::string obj = at(file + ".o");
+    std::vector<std::string> cmd = {"arm-none-eabi-gcc", "-std=c99", "-O2",
+                                    "-fstack-usage", "-I" + src.str().str(),
+                                    "-c", std::string(in), "-o", obj};
+    cmd.insert(cmd.begin() + 3, flags.begin(), flags.end());
+    if (!runProgram(cmd, at("build.log"), error))
+      return failure();
+    objects.push_back(obj);
+  }
+  // Sections by name (`size -A`): .rodata of the model are its constants.
+  for (auto [i, obj] : llvm::enumerate(objects)) {
+    if (!runProgram({"arm-none-eabi-size", "-A", obj}, at("size.log"), error))
+      return failure();
+    auto log = llvm::MemoryBuffer::getFile(at("size.log"));
+    if (!log)
+      continue;
+    SmallVector<StringRef> lines;
+    (*log)->getBuffer().split(lines, '\n');
+    for (StringRef line : lines) {
+      SmallVector<StringRef> cols;
+      line.split(cols, ' ', -1, false);
+      uint64_t bytes = 0;
+      if (cols.size() < 2 || cols[1].getAsInteger(10, bytes))
+        continue;
+      StringRef sec = cols[0];
+      if (sec.starts_with(".text"))
+        fp.codeBytes += bytes;
+      else if (sec.starts_with(".rodata"))
+        (i == 0 ? fp.constBytes : fp.codeBytes) += bytes;
+      else if (sec.starts_with(".data") || sec.starts_with(".bss"))
+        fp.sramBytes += bytes;
+    }
+  }
+  // Stack: <name>_run's own frame plus the deepest kernel it calls (the
+  // kernels call no one but inlined helpers).
+  llvm::StringSet<> called;
+  {
+    SmallString<256> c(src);
+    llvm::sys::path::append(c, artifact.name + ".c");
+    auto text = llvm::MemoryBuffer::getFile(c);
+    StringRef rest = text ? (*text)->getBuffer() : StringRef();
+    for (size_t at; (at = rest.find("lowbit_mcu_")) != StringRef::npos;) {
+      rest = rest.drop_front(at);
+      size_t paren = rest.find_first_not_of(
+          "abcdefghijklmnopqrstuvwxyz0123456789_");
+      if (paren != StringRef::npos && rest[paren] == '(')
+        called.insert(rest.take_front(paren));
+      rest = rest.drop_front(std::min(paren, rest.size()));
+    }
+  }
+  uint64_t runFrame = 0, deepest = 0;
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(work, ec), end; it != end && !ec;
+       it.increment(ec)) {
+    if (!StringRef(it->path()).ends_with(".su"))
+      continue;
+    auto su = llvm::MemoryBuffer::getFile(it->path());
+    if (!su)
+      continue;
+    SmallVector<StringRef> lines;
+    (*su)->getBuffer().split(lines, '\n');
+    for (StringRef line : lines) {
+      SmallVector<StringRef> cols;
+      line.split(cols, '\t');
+      uint64_t bytes = 0;
+      if (cols.size() < 2 || cols[1].getAsInteger(10, bytes))
+        continue;
+      StringRef fn = cols[0].rsplit(':').second;
+      if (fn == artifact.name + "_run")
+        runFrame = bytes;
+      else if (called.contains(fn) && bytes > deepest) {
+        deepest = bytes;
+        fp.deepestKernel = fn.str();
+      }
+    }
+  }
+  fp.stackBytes = runFrame + deepest;
   return success();
 }

@@ -194,6 +194,7 @@ def main():
     ap.add_argument("--samples", type=int, default=8)
     ap.add_argument("--lsb", type=float, default=1)
     ap.add_argument("--edge", action="store_true")
+    ap.add_argument("--only", help="run only the edge model of this name")
     ap.add_argument("--model", action="append", default=[], help="NAME=PATH")
     ap.add_argument("--data", action="append", default=[],
                     help="NAME=NPZ:KEY[:LABELKEY] or NAME=random:LO:HI")
@@ -202,6 +203,8 @@ def main():
     ok = True
     if args.edge:
         for name, (model, shape) in edge_models(rng).items():
+            if args.only and name != args.only:
+                continue
             path = os.path.join(args.work, name + ".onnx")
             os.makedirs(args.work, exist_ok=True)
             onnx.save(model, path)

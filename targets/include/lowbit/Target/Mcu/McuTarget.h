@@ -106,6 +106,21 @@ LogicalResult runMcuArtifact(StringRef dir, const McuArtifact &artifact,
                              const McuRunOptions &options,
                              McuRunResult &result, std::string &error);
 
+/// What the artifact costs on the device, measured by cross-compiling the
+/// model and the kernels for the artifact's core (arm-none-eabi-gcc -O2
+/// -fstack-usage): flash is code plus constants, SRAM the static arena plus
+/// the deepest stack of the entry point (<name>_run and the kernel it
+/// calls that needs the most; the kernels do not recurse).
+struct McuFootprint {
+  uint64_t codeBytes = 0;   ///< .text of both objects, minus the constants
+  uint64_t constBytes = 0;  ///< the model's const arrays (.rodata)
+  uint64_t sramBytes = 0;   ///< .data + .bss (the arena)
+  uint64_t stackBytes = 0;  ///< <name>_run + its deepest kernel
+  std::string deepestKernel;
+};
+LogicalResult measureMcuFootprint(StringRef dir, const McuArtifact &artifact,
+                                  McuFootprint &footprint, std::string &error);
+
 } // namespace mlir::lowbit
 
 #endif // LOWBIT_TARGET_MCU_MCUTARGET_H
