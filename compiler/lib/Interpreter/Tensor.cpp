@@ -15,6 +15,8 @@
 #include "llvm/Support/FileSystem.h"
 #include "llvm/Support/Path.h"
 #include "llvm/Support/MemoryBuffer.h"
+
+#include <limits>
 #include "llvm/Support/raw_ostream.h"
 
 #include "onnx/onnx_pb.h"
@@ -582,9 +584,18 @@ FailureOr<Tensor> mlir::lowbit::readTensorProto(StringRef path,
     error = "cannot read: " + buffer.getError().message();
     return failure();
   }
+  llvm::SmallString<256> dir(path);
+  llvm::sys::path::remove_filename(dir);
+  return parseTensorProto((*buffer)->getBuffer(), dir, name, error);
+}
+
+FailureOr<Tensor> mlir::lowbit::parseTensorProto(StringRef bytes,
+                                                 StringRef dir,
+                                                 std::string &name,
+                                                 std::string &error) {
   onnx::TensorProto proto;
-  if (!proto.ParseFromArray((*buffer)->getBufferStart(),
-                            static_cast<int>((*buffer)->getBufferSize()))) {
+  if (bytes.size() > size_t(std::numeric_limits<int>::max()) ||
+      !proto.ParseFromArray(bytes.data(), static_cast<int>(bytes.size()))) {
     error = "not a valid ONNX TensorProto";
     return failure();
   }
@@ -595,8 +606,6 @@ FailureOr<Tensor> mlir::lowbit::readTensorProto(StringRef path,
     return failure();
   }
   std::string message;
-  llvm::SmallString<256> dir(path);
-  llvm::sys::path::remove_filename(dir);
   FailureOr<DecodedOnnxTensor> decoded = decodeOnnxTensor(proto, dir, message);
   if (failed(decoded)) {
     error = "tensor " + message;

@@ -13,6 +13,12 @@
 #include "llvm/Support/Program.h"
 #include "llvm/Support/raw_ostream.h"
 
+#include <cerrno>
+#include <csignal>
+#include <cstdio>
+#include <fcntl.h>
+#include <unistd.h>
+
 using namespace mlir;
 using namespace mlir::lowbit;
 
@@ -106,6 +112,38 @@ static bool isReplaceableOutput(StringRef out, bool force,
   return false;
 }
 
+/// `OUT.tmp-PID` and `OUT.old-PID` folders left by a compile that was
+/// killed (its PID no longer runs) are removed; a live compile's are kept.
+static void removeStaleSiblings(StringRef out) {
+  StringRef parent = llvm::sys::path::parent_path(out);
+  std::string base = llvm::sys::path::filename(out).str();
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(parent.empty() ? "." : parent, ec),
+       end;
+       it != end && !ec; it.increment(ec)) {
+    StringRef name = llvm::sys::path::filename(it->path());
+    for (StringRef kind : {".tmp-", ".old-"}) {
+      std::string prefix = base + kind.str();
+      unsigned pid = 0;
+      if (!name.starts_with(prefix) ||
+          name.drop_front(prefix.size()).getAsInteger(10, pid) || pid == 0)
+        continue;
+      if (::kill(pid_t(pid), 0) != 0 && errno == ESRCH)
+        llvm::sys::fs::remove_directories(it->path());
+    }
+  }
+}
+
+/// fsync of a file or folder, so that a crash after the rename cannot leave
+/// a complete-looking folder with empty files.
+static void syncPath(StringRef path) {
+  int fd = ::open(path.str().c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd >= 0) {
+    ::fsync(fd);
+    ::close(fd);
+  }
+}
+
 std::unique_ptr<OutputFolder>
 OutputFolder::create(StringRef outDir, bool force, std::string &error) {
   std::unique_ptr<OutputFolder> f(new OutputFolder());
@@ -119,6 +157,7 @@ OutputFolder::create(StringRef outDir, bool force, std::string &error) {
     f->out.pop_back();
   if (!isReplaceableOutput(f->out, force, error))
     return nullptr;
+  removeStaleSiblings(f->out);
   f->tmp = f->out;
   f->tmp += ".tmp-" + std::to_string(llvm::sys::Process::getProcessId());
   llvm::sys::fs::remove_directories(f->tmp);
@@ -156,23 +195,38 @@ bool OutputFolder::run(ArrayRef<std::string> argv, std::string &error) {
 }
 
 bool OutputFolder::commit(std::string &error) {
-  SmallString<256> old(out);
-  old += ".old-" + std::to_string(llvm::sys::Process::getProcessId());
-  bool hadOld = llvm::sys::fs::exists(out);
-  if (hadOld) {
-    if (std::error_code ec = llvm::sys::fs::rename(out, old)) {
-      error = "cannot replace '" + out.str().str() + "': " + ec.message();
+  std::error_code ec;
+  for (llvm::sys::fs::directory_iterator it(tmp, ec), end; it != end && !ec;
+       it.increment(ec))
+    syncPath(it->path());
+  syncPath(tmp);
+  StringRef parent = llvm::sys::path::parent_path(out);
+  if (!llvm::sys::fs::exists(out)) {
+    if (std::error_code rc = llvm::sys::fs::rename(tmp, out)) {
+      error = "cannot create '" + out.str().str() + "': " + rc.message();
       return false;
     }
-  }
-  if (std::error_code ec = llvm::sys::fs::rename(tmp, out)) {
-    error = "cannot create '" + out.str().str() + "': " + ec.message();
-    if (hadOld)
+  } else if (::renameat2(AT_FDCWD, tmp.c_str(), AT_FDCWD, out.c_str(),
+                         RENAME_EXCHANGE) == 0) {
+    // One atomic step: OUT is the new folder, the temporary name the old.
+    llvm::sys::fs::remove_directories(tmp);
+  } else {
+    // File systems without RENAME_EXCHANGE: two renames, with a window in
+    // which OUT is missing (OUT.old-PID holds the previous output then).
+    SmallString<256> old(out);
+    old += ".old-" + std::to_string(llvm::sys::Process::getProcessId());
+    if (std::error_code rc = llvm::sys::fs::rename(out, old)) {
+      error = "cannot replace '" + out.str().str() + "': " + rc.message();
+      return false;
+    }
+    if (std::error_code rc = llvm::sys::fs::rename(tmp, out)) {
+      error = "cannot create '" + out.str().str() + "': " + rc.message();
       llvm::sys::fs::rename(old, out);
-    return false;
+      return false;
+    }
+    llvm::sys::fs::remove_directories(old);
   }
   committed = true;
-  if (hadOld)
-    llvm::sys::fs::remove_directories(old);
+  syncPath(parent.empty() ? "." : parent);
   return true;
 }

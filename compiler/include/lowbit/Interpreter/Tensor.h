@@ -101,6 +101,9 @@ LogicalResult writeNpy(StringRef path, const Tensor &t, std::string &error);
 /// Reads an ONNX TensorProto (.pb); `name` receives the proto's name.
 FailureOr<Tensor> readTensorProto(StringRef path, std::string &name,
                                   std::string &error);
+/// Parses TensorProto bytes; external data is looked up under `dir`.
+FailureOr<Tensor> parseTensorProto(StringRef bytes, StringRef dir,
+                                   std::string &name, std::string &error);
 
 } // namespace mlir::lowbit
 
