@@ -70,7 +70,27 @@ static bool readExternal(const TP &tensor, StringRef baseDir, std::string &out,
   }
   SmallString<256> path(baseDir);
   llvm::sys::path::append(path, location);
-  std::ifstream in(path.c_str(), std::ios::binary);
+  // A symbolic link (of the file or of a folder on the way) may point
+  // outside the model's folder: compare the resolved paths, as ONNX's own
+  // checker does.
+  SmallString<256> realDir, realFile;
+  if (llvm::sys::fs::real_path(baseDir.empty() ? "." : baseDir, realDir) ||
+      llvm::sys::fs::real_path(path, realFile)) {
+    error = "has external data in '" + std::string(path) +
+            "', which cannot be opened";
+    return false;
+  }
+  if (!StringRef(realFile).starts_with((realDir + "/").str())) {
+    error = "has external data in '" + std::string(path) +
+            "', a symbolic link to '" + std::string(realFile) +
+            "' outside the model's directory";
+    return false;
+  }
+  if (!checkRegularFile(realFile, error)) {
+    error = "has external data in '" + std::string(path) + "': " + error;
+    return false;
+  }
+  std::ifstream in(realFile.c_str(), std::ios::binary);
   if (!in) {
     error = "has external data in '" + std::string(path) +
             "', which cannot be opened";
@@ -133,28 +153,30 @@ mlir::lowbit::decodeOnnxTensor(TP &tensor, StringRef baseDir,
   } else if (tensor.has_raw_data()) {
     bytes->swap(*tensor.mutable_raw_data());
   } else {
+    // The values present must match the shape before anything is
+    // allocated: a proto may declare 10^12 elements and hold none.
+    int64_t have = dt == TP::FLOAT    ? tensor.float_data_size()
+                   : dt == TP::DOUBLE ? tensor.double_data_size()
+                   : dt == TP::INT64  ? tensor.int64_data_size()
+                   : dt == TP::UINT32 || dt == TP::UINT64
+                       ? tensor.uint64_data_size()
+                       : tensor.int32_data_size();
+    if (!need(have))
+      return failure();
     bytes->resize(expected);
     char *out = bytes->data();
     switch (dt) {
     case TP::FLOAT:
-      if (!need(tensor.float_data_size()))
-        return failure();
       std::memcpy(out, tensor.float_data().data(), expected);
       break;
     case TP::DOUBLE:
-      if (!need(tensor.double_data_size()))
-        return failure();
       std::memcpy(out, tensor.double_data().data(), expected);
       break;
     case TP::INT64:
-      if (!need(tensor.int64_data_size()))
-        return failure();
       std::memcpy(out, tensor.int64_data().data(), expected);
       break;
     case TP::UINT32:
     case TP::UINT64:
-      if (!need(tensor.uint64_data_size()))
-        return failure();
       for (int64_t i = 0; i < numel; ++i) {
         uint64_t v = tensor.uint64_data(i);
         std::memcpy(out + i * width, &v, width);
@@ -163,8 +185,6 @@ mlir::lowbit::decodeOnnxTensor(TP &tensor, StringRef baseDir,
     default:
       // INT32, INT16, INT8, UINT16, UINT8, BOOL, FLOAT16 and BFLOAT16 keep
       // one value (or bit pattern) per int32_data entry.
-      if (!need(tensor.int32_data_size()))
-        return failure();
       for (int64_t i = 0; i < numel; ++i) {
         int32_t v = tensor.int32_data(i);
         std::memcpy(out + i * width, &v, width);

@@ -488,3 +488,96 @@ func.func @onnx_node_zero_opset(%x: tensor<4xf32>) {
   %y = lowbit.onnx_node "Relu"(%x) opset 0 : (tensor<4xf32>) -> tensor<4xf32>
   return
 }
+
+// -----
+
+func.func @onnx_node_reshape_count(%x: tensor<8x8xf32>, %s: tensor<2xi64>) {
+  // expected-error@+1 {{'lowbit.onnx_node' op Reshape cannot turn 'tensor<8x8xf32>' (64 elements) into 'tensor<7x9xf32>' (63 elements)}}
+  %y = lowbit.onnx_node "Reshape"(%x, %s) opset 13 : (tensor<8x8xf32>, tensor<2xi64>) -> tensor<7x9xf32>
+  return
+}
+
+//===----------------------------------------------------------------------===//
+// Integer-only layers
+//===----------------------------------------------------------------------===//
+
+// -----
+
+func.func @qlinear_float_input(%x: tensor<1x2xf32>, %w: tensor<2x2xi8>, %b: tensor<2xi32>) {
+  // expected-error@+1 {{'lowbit.qlinear' op operand #0 must be 2D tensor of quantized type values}}
+  %y = lowbit.qlinear %x, %w, %b, %b, %b {clamp_min = -128 : i64, clamp_max = 127 : i64} : (tensor<1x2xf32>, tensor<2x2xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>) -> tensor<1x2x!quant.uniform<i8:f32, 0.5>>
+  return
+}
+
+// -----
+
+func.func @qlinear_clamp(%x: tensor<1x2x!quant.uniform<i8:f32, 0.5>>, %w: tensor<2x2xi8>, %b: tensor<2xi32>) {
+  // expected-error@+1 {{'lowbit.qlinear' op clamp [-200, 127] is not inside the result's storage range [-128, 127]}}
+  %y = lowbit.qlinear %x, %w, %b, %b, %b {clamp_min = -200 : i64, clamp_max = 127 : i64} : (tensor<1x2x!quant.uniform<i8:f32, 0.5>>, tensor<2x2xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>) -> tensor<1x2x!quant.uniform<i8:f32, 0.5>>
+  return
+}
+
+// -----
+
+func.func @qlinear_channels(%x: tensor<1x2x!quant.uniform<i8:f32, 0.5>>, %w: tensor<2x2xi8>, %b: tensor<3xi32>, %m: tensor<2xi32>) {
+  // expected-error@+1 {{'lowbit.qlinear' op bias has 3 entries but the layer has 2 output channels}}
+  %y = lowbit.qlinear %x, %w, %b, %m, %m {clamp_min = -128 : i64, clamp_max = 127 : i64} : (tensor<1x2x!quant.uniform<i8:f32, 0.5>>, tensor<2x2xi8>, tensor<3xi32>, tensor<2xi32>, tensor<2xi32>) -> tensor<1x2x!quant.uniform<i8:f32, 0.5>>
+  return
+}
+
+// -----
+
+func.func @qlinear_shift(%x: tensor<1x2x!quant.uniform<i8:f32, 0.5>>, %w: tensor<2x2xi8>, %b: tensor<2xi32>) {
+  %s = arith.constant dense<[31, 63]> : tensor<2xi32>
+  // expected-error@+1 {{'lowbit.qlinear' op shift 63 is outside [0, 62]}}
+  %y = lowbit.qlinear %x, %w, %b, %b, %s {clamp_min = -128 : i64, clamp_max = 127 : i64} : (tensor<1x2x!quant.uniform<i8:f32, 0.5>>, tensor<2x2xi8>, tensor<2xi32>, tensor<2xi32>, tensor<2xi32>) -> tensor<1x2x!quant.uniform<i8:f32, 0.5>>
+  return
+}
+
+// -----
+
+func.func @qconv2d_groups(%x: tensor<1x4x3x3x!quant.uniform<i8:f32, 0.5>>, %w: tensor<4x2x1x1xi8>, %b: tensor<4xi32>) {
+  // expected-error@+1 {{'lowbit.qconv2d' op weight 'tensor<4x2x1x1xi8>' does not fit input 'tensor<1x4x3x3x!quant.uniform<i8:f32, 5.000000e-01>>' with 1 groups}}
+  %y = lowbit.qconv2d %x, %w, %b, %b, %b {clamp_min = -128 : i64, clamp_max = 127 : i64} : (tensor<1x4x3x3x!quant.uniform<i8:f32, 0.5>>, tensor<4x2x1x1xi8>, tensor<4xi32>, tensor<4xi32>, tensor<4xi32>) -> tensor<1x4x3x3x!quant.uniform<i8:f32, 0.5>>
+  return
+}
+
+// -----
+
+func.func @qpool2d_kind(%x: tensor<1x1x2x2x!quant.uniform<i8:f32, 0.5>>) {
+  // expected-error@+1 {{'lowbit.qpool2d' op kind must be "max" or "avg", got "sum"}}
+  %y = lowbit.qpool2d %x {kind = "sum", kernel = array<i64: 2, 2>, clamp_min = -128 : i64, clamp_max = 127 : i64} : tensor<1x1x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x1x1x1x!quant.uniform<i8:f32, 0.5>>
+  return
+}
+
+// -----
+
+func.func @qpool2d_max_rescale(%x: tensor<1x1x2x2x!quant.uniform<i8:f32, 0.5>>) {
+  // expected-error@+1 {{'lowbit.qpool2d' op max pooling keeps the input's scale and zero point}}
+  %y = lowbit.qpool2d %x {kind = "max", kernel = array<i64: 2, 2>, clamp_min = -128 : i64, clamp_max = 127 : i64} : tensor<1x1x2x2x!quant.uniform<i8:f32, 0.5>> -> tensor<1x1x1x1x!quant.uniform<i8:f32, 0.25>>
+  return
+}
+
+// -----
+
+func.func @qlut_table(%x: tensor<4x!quant.uniform<i8:f32, 0.5>>, %t: tensor<128xi8>) {
+  // expected-error@+1 {{'lowbit.qlut' op the table must have 256 entries, got 128}}
+  %y = lowbit.qlut %x, %t : (tensor<4x!quant.uniform<i8:f32, 0.5>>, tensor<128xi8>) -> tensor<4x!quant.uniform<i8:f32, 0.5>>
+  return
+}
+
+// -----
+
+func.func @qadd_multiplier(%a: tensor<4x!quant.uniform<i8:f32, 0.5>>) {
+  // expected-error@+1 {{'lowbit.qadd' op multipliers must be in [0, 2^31) and the shift in [0, 62]}}
+  %y = lowbit.qadd %a, %a {lhs_multiplier = 4294967296 : i64, rhs_multiplier = 1 : i64, shift = 30 : i64, clamp_min = -128 : i64, clamp_max = 127 : i64} : tensor<4x!quant.uniform<i8:f32, 0.5>>, tensor<4x!quant.uniform<i8:f32, 0.5>> -> tensor<4x!quant.uniform<i8:f32, 0.5>>
+  return
+}
+
+// -----
+
+func.func @qsoftmax_shape(%x: tensor<1x4x!quant.uniform<i8:f32, 0.5>>, %t: tensor<256xi32>) {
+  // expected-error@+1 {{'lowbit.qsoftmax' op input 'tensor<1x4x!quant.uniform<i8:f32, 5.000000e-01>>' and result 'tensor<1x5x!quant.uniform<i8:f32, 3.906250e-03:-128>>' differ in shape}}
+  %y = lowbit.qsoftmax %x, %t {multiplier = 1073741824 : i64, shift = 22 : i64, clamp_min = -128 : i64, clamp_max = 127 : i64} : (tensor<1x4x!quant.uniform<i8:f32, 0.5>>, tensor<256xi32>) -> tensor<1x5x!quant.uniform<i8:f32, 0.00390625:-128>>
+  return
+}

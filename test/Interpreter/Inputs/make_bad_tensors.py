@@ -29,6 +29,15 @@ def main():
     t.raw_data = b"\0" * 16
     with open(os.path.join(out, "huge.pb"), "wb") as f:
         f.write(t.SerializeToString())
+    # Typed values instead of raw bytes (found by lowbit-tensor-fuzzer: the
+    # 64 GB buffer was allocated before the values were counted).
+    t = TensorProto()
+    t.name = "image"
+    t.data_type = TensorProto.UINT8
+    t.dims.extend([47, 64, 3, 3, 64, 64, 3, 3, 64])
+    t.int32_data.extend([1, 2, 3])
+    with open(os.path.join(out, "huge_typed.pb"), "wb") as f:
+        f.write(t.SerializeToString())
 
 
 if __name__ == "__main__":

@@ -485,6 +485,25 @@ LogicalResult OnnxNodeOp::verify() {
     return emitOpError("op_type must not be empty");
   if (getOpset() < 1)
     return emitOpError("opset must be at least 1, got ") << getOpset();
+  // Ops that only re-view their input keep its element count; with both
+  // shapes static a mismatch is an error here, not a wrong answer later
+  // (the interpreter checks the same at run time).
+  StringRef type = getOpType();
+  if ((type == "Reshape" || type == "Flatten" || type == "Squeeze" ||
+       type == "Unsqueeze" || type == "Identity") &&
+      !getDomain() && !getInputs().empty() && getNumResults() == 1) {
+    auto in = dyn_cast<RankedTensorType>(getInputs()[0].getType());
+    auto out = dyn_cast<RankedTensorType>(getResult(0).getType());
+    if (in && out && in.hasStaticShape() && out.hasStaticShape() &&
+        in.getNumElements() != out.getNumElements())
+      return emitOpError() << type
+                           << (isa<NameLoc>(getLoc())
+                                   ? " at node '" + getNodeName(*this) + "'"
+                                   : std::string())
+                           << " cannot turn " << in << " ("
+                           << in.getNumElements() << " elements) into " << out
+                           << " (" << out.getNumElements() << " elements)";
+  }
   return success();
 }
 

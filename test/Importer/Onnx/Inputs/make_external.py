@@ -38,3 +38,29 @@ for kv in m.graph.initializer[0].external_data:
 with open(os.path.join(out, "short.weights"), "wb") as f:
     f.write(b"\0" * 20)
 onnx.save(m, os.path.join(out, "short.onnx"))
+
+# A symbolic link inside the folder that points outside it (to the escape
+# file), and one to a folder outside: both refused after resolving.
+m = onnx.load(os.path.join(out, "ext.onnx"), load_external_data=False)
+for kv in m.graph.initializer[0].external_data:
+    if kv.key == "location":
+        kv.value = "link.weights"
+os.symlink(os.path.abspath(os.path.join(out, "..", "escape.weights")),
+           os.path.join(out, "link.weights"))
+onnx.save(m, os.path.join(out, "link.onnx"))
+os.makedirs(os.path.join(out, "..", "elsewhere"), exist_ok=True)
+with open(os.path.join(out, "..", "elsewhere", "w.weights"), "wb") as f:
+    f.write(w.tobytes())
+os.symlink(os.path.abspath(os.path.join(out, "..", "elsewhere")), os.path.join(out, "sub"))
+m = onnx.load(os.path.join(out, "ext.onnx"), load_external_data=False)
+for kv in m.graph.initializer[0].external_data:
+    if kv.key == "location":
+        kv.value = "sub/w.weights"
+onnx.save(m, os.path.join(out, "linkdir.onnx"))
+# A link that stays inside the folder is fine.
+os.symlink("ext.weights", os.path.join(out, "inside.weights"))
+m = onnx.load(os.path.join(out, "ext.onnx"), load_external_data=False)
+for kv in m.graph.initializer[0].external_data:
+    if kv.key == "location":
+        kv.value = "inside.weights"
+onnx.save(m, os.path.join(out, "inside.onnx"))
