@@ -10,6 +10,17 @@
 #include <math.h>
 #include <string.h>
 
+// Built with -ffast-math -fno-finite-math-only (runtime/CMakeLists.txt):
+// glibc declares its vector math variants only under __FAST_MATH__, which
+// that leaves undefined, so declare the ones the loops vectorize.
+#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && \
+    !defined(__FAST_MATH__)
+__attribute__((__simd__("notinbranch"))) float expf(float);
+__attribute__((__simd__("notinbranch"))) float logf(float);
+__attribute__((__simd__("notinbranch"))) float erff(float);
+__attribute__((__simd__("notinbranch"))) float tanhf(float);
+#endif
+
 //===----------------------------------------------------------------------===//
 // Convolution: im2col (one row per output pixel) + packed GEMM per group
 //===----------------------------------------------------------------------===//
@@ -131,7 +142,7 @@ static void scatter_range(void *ctx, int64_t begin, int64_t end) {
       const float *src = t->r + img * t->pixels * t->og + oc;
       if (t->relu)
         for (int64_t pix = 0; pix < t->pixels; ++pix)
-          dst[pix] = src[pix * t->og] > 0.0f ? src[pix * t->og] : 0.0f;
+          dst[pix] = src[pix * t->og] < 0.0f ? 0.0f : src[pix * t->og];
       else
         for (int64_t pix = 0; pix < t->pixels; ++pix)
           dst[pix] = src[pix * t->og];

@@ -43,8 +43,8 @@ LOWBIT_ISA_BODY void pool_range(void *ctx, int64_t begin, int64_t end) {
               continue;
             float v = x[iy * p->w + ix];
             ++count;
-            if (p->kind == 0)
-              mx = v > mx ? v : mx;
+            if (p->kind == 0) // a NaN is the maximum, as in NumPy
+              mx = v > mx || v != v ? v : mx;
             else
               acc += (double)v;
           }

@@ -119,9 +119,10 @@ LogicalResult signK(KernelContext &ctx) {
 }
 
 LogicalResult reluK(KernelContext &ctx) {
+  // max(x, 0) as NumPy (the ONNX reference) computes it: NaN stays NaN.
   return mapNumeric(ctx, [](auto x) {
     using T = decltype(x);
-    return x > T(0) ? x : T(0);
+    return x < T(0) ? T(0) : x;
   });
 }
 

@@ -641,7 +641,9 @@ void poolImpl(const Tensor &x, Tensor &y, Tensor *indices, const Window &w,
         double v = px[p * inSize + off];
         ++count;
         if (isMax) {
-          if (v > acc || best < 0) {
+          // A NaN in the window is the maximum (NumPy's max, the ONNX
+          // reference); the first one wins.
+          if (best < 0 || (!std::isnan(acc) && (std::isnan(v) || v > acc))) {
             acc = v;
             best = p * inSize + off;
           }
@@ -715,7 +717,8 @@ LogicalResult globalPoolK(KernelContext &ctx, bool isMax, int64_t lp = 0) {
     for (int64_t i = 0; i < inner; ++i) {
       double v = x.getDouble(p * inner + i);
       if (isMax)
-        acc = std::max(acc, v);
+        acc = std::isnan(acc) || std::isnan(v) ? std::numeric_limits<double>::quiet_NaN()
+                                               : std::max(acc, v);
       else if (lp)
         acc += std::pow(std::abs(v), static_cast<double>(lp));
       else
@@ -1050,11 +1053,11 @@ LogicalResult reduceK(KernelContext &ctx, Reduce kind) {
     case Reduce::LogSum:
       a += v;
       break;
-    case Reduce::Max:
-      a = std::max(a, v);
+    case Reduce::Max: // NaN propagates, as in NumPy
+      a = std::isnan(a) || std::isnan(v) ? v + a : std::max(a, v);
       break;
     case Reduce::Min:
-      a = std::min(a, v);
+      a = std::isnan(a) || std::isnan(v) ? v + a : std::min(a, v);
       break;
     case Reduce::Prod:
       a *= v;

@@ -170,6 +170,10 @@ FailureOr<std::string> Emitter::exprOfOp(OnnxNodeOp node,
     return bin("&&");
   if (t == "Or")
     return bin("||");
+  if (t == "Max" && isFloat)
+    return "lb_max(" + a[0] + ", " + a[1] + ")";
+  if (t == "Min" && isFloat)
+    return "lb_min(" + a[0] + ", " + a[1] + ")";
   if (t == "Max")
     return "(" + a[0] + " > " + a[1] + " ? " + a[0] + " : " + a[1] + ")";
   if (t == "Min")
@@ -217,27 +221,24 @@ FailureOr<std::string> Emitter::exprOfOp(OnnxNodeOp node,
   if (t == "Sigmoid")
     return "lb_sigmoid(" + a[0] + ")";
   if (t == "Relu")
-    return "fmaxf(" + a[0] + ", 0.0f)";
+    return "lb_relu(" + a[0] + ")";
   if (t == "LeakyRelu")
     return "lb_leaky(" + a[0] + ", " + lit(floatAttr("alpha", 0.01)) + ")";
   if (t == "HardSigmoid")
-    return "fminf(fmaxf(" + lit(floatAttr("alpha", 0.2)) + " * " + a[0] +
-           " + " + lit(floatAttr("beta", 0.5)) + ", 0.0f), 1.0f)";
+    return "lb_clip(" + lit(floatAttr("alpha", 0.2)) + " * " + a[0] + " + " +
+           lit(floatAttr("beta", 0.5)) + ", 0.0f, 1.0f)";
   if (t == "HardSwish")
     return "lb_hardswish(" + a[0] + ")";
   if (t == "Gelu")
     return "lb_gelu(" + a[0] + ")";
   if (t == "Clip") {
     if (node.getOpset() < 11)
-      return "fminf(fmaxf(" + a[0] + ", " +
-             lit(floatAttr("min", -3.4028234663852886e38)) + "), " +
+      return "lb_clip(" + a[0] + ", " +
+             lit(floatAttr("min", -3.4028234663852886e38)) + ", " +
              lit(floatAttr("max", 3.4028234663852886e38)) + ")";
-    std::string e = a[0];
-    if (n > 1 && !a[1].empty())
-      e = "fmaxf(" + e + ", " + a[1] + ")";
-    if (n > 2 && !a[2].empty())
-      e = "fminf(" + e + ", " + a[2] + ")";
-    return e;
+    return "lb_clip(" + a[0] + ", " +
+           (n > 1 && !a[1].empty() ? a[1] : std::string("-FLT_MAX")) + ", " +
+           (n > 2 && !a[2].empty() ? a[2] : std::string("FLT_MAX")) + ")";
   }
   if (t == "DequantizeLinear") {
     std::string zp = n > 2 && !a[2].empty() ? "(float)" + a[2] : "0.0f";

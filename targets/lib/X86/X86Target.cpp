@@ -39,11 +39,11 @@ LogicalResult mlir::lowbit::writeX86Artifact(const X86Artifact &artifact,
       return failure();
     }
     std::string march = "-march=" + options.cpu;
-    // Fast-math lets GCC vectorize expf/erff/tanhf through glibc's libmvec
-    // (it does so only under -ffast-math); generated code starts
-    // reductions from -FLT_MAX, never from infinities.
+    // Fast math without -ffinite-math-only: reassociation and no errno,
+    // but NaN and infinities keep ONNX's semantics (the generated C
+    // declares the libmvec variants glibc hides without __FAST_MATH__).
     if (!folder->run({options.cc, "-O3", march, "-fPIC", "-std=c11",
-                      "-ffast-math",
+                      "-ffast-math", "-fno-finite-math-only",
                       "-I" + std::string(LOWBIT_RUNTIME_INCLUDE_DIR),
                       "-I" + folder->path(""), "-c", file(".c"), "-o",
                       file(".o")},
