@@ -1097,7 +1097,9 @@ int runInspectMcu(const std::string &dir) {
                << "); SRAM " << fp.sramBytes + fp.stackBytes
                << " bytes (static " << fp.sramBytes << ", stack "
                << fp.stackBytes << ": " << art.name << "_run + "
-               << fp.deepestKernel << "), measured with arm-none-eabi-gcc -O2 "
+               << fp.deepestKernel
+               << " + the deepest kernel helper), measured with "
+                  "arm-none-eabi-gcc -O2 "
                << "for " << art.cpu << "\n";
   return kOk;
 }

@@ -12,6 +12,8 @@
 
 #include "lowbit_mcu.h"
 
+#include <stddef.h>
+
 #if defined(__GNUC__)
 #define LOWBIT_MCU_INLINE static inline __attribute__((always_inline))
 #else
@@ -190,76 +192,79 @@ LOWBIT_MCU_INLINE void clip_taps(int32_t start, int32_t dil, int32_t k, int32_t 
 /* Indices are int32: an MCU arena is far below 2 GiB (the compiler
    refuses tensors of 2^31 bytes), and 64-bit index arithmetic costs
    several instructions on a 32-bit core. */
-void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
-                        int8_t *y, int8_t *patch) {
+/* One output row (image b, row i) of a convolution into yrow. */
+static void conv_row(const lowbit_mcu_conv_t *p, const int8_t *x,
+                     int8_t *yrow, int32_t b, int32_t i, int8_t *patch) {
   const int32_t cg = p->c / p->groups, og = p->o / p->groups;
   const int32_t xoff = -p->in_zero_point;
   const int32_t row = p->w * p->c, ktaps = p->kw * cg, k = p->kh * ktaps;
   const int8_t zp = (int8_t)p->in_zero_point;
-  int32_t b, i, j, oc, r, s, c;
-  for (b = 0; b < p->n; ++b)
-    for (i = 0; i < p->oh; ++i) {
-      const int32_t r0 = i * p->stride_h - p->pad_top;
-      int32_t p0, p1;
-      clip_taps(r0, p->dil_h, p->kh, p->h, &p0, &p1);
-      for (j = 0; j < p->ow; ++j) {
-        const int32_t s0 = j * p->stride_w - p->pad_left;
-        int8_t *yo = y + ((b * p->oh + i) * p->ow + j) * p->o;
-        const int8_t *xb = x + (b * p->h + r0) * row + s0 * p->c;
-        int32_t q0, q1;
-        clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
-        if (patch) {
-          /* groups == 1: gather the window into one contiguous run, padding
-             as the zero point (its product is folded into the bias), then
-             every output channel is one dot product over it. */
-          int8_t *d = patch;
-          for (r = 0; r < p->kh; ++r) {
-            const int8_t *xr = xb + r * p->dil_h * row;
-            for (s = 0; s < p->kw; ++s) {
-              const int8_t *xs = xr + s * p->dil_w * p->c;
-              const int inside = r >= p0 && r < p1 && s >= q0 && s < q1;
-              for (c = 0; c < p->c; ++c)
-                *d++ = inside ? xs[c] : zp;
-            }
-          }
-          for (oc = 0; oc + 1 < p->o; oc += 2) {
-            int32_t a0 = p->bias[oc], a1 = p->bias[oc + 1];
-            dot2_s8(patch, p->weight + oc * k, p->weight + (oc + 1) * k, k,
-                    &a0, &a1);
-            yo[oc] = saturate32(p->out_zero_point +
-                                  requant32(a0, p->multiplier[oc], p->shift[oc]),
-                              p->clamp_min, p->clamp_max);
-            yo[oc + 1] = saturate32(
-                p->out_zero_point +
-                    requant32(a1, p->multiplier[oc + 1], p->shift[oc + 1]),
-                p->clamp_min, p->clamp_max);
-          }
-          if (oc < p->o)
-            yo[oc] = saturate32(
-                p->out_zero_point +
-                    requant32(dot_s8(patch, p->weight + oc * k, k, 0,
-                                   p->bias[oc]),
-                            p->multiplier[oc], p->shift[oc]),
-                p->clamp_min, p->clamp_max);
-          continue;
-        }
-        for (oc = 0; oc < p->o; ++oc) {
-          const int8_t *wo = p->weight + oc * k;
-          const int8_t *xg = xb + (oc / og) * cg;
-          int32_t acc = p->bias[oc];
-          for (r = p0; r < p1; ++r) {
-            const int8_t *xr = xg + r * p->dil_h * row;
-            const int8_t *wr = wo + r * ktaps;
-            for (s = q0; s < q1; ++s)
-              acc = dot_s8(xr + s * p->dil_w * p->c, wr + s * cg, cg, xoff,
-                           acc);
-          }
-          yo[oc] = saturate32(
-              p->out_zero_point + requant32(acc, p->multiplier[oc], p->shift[oc]),
-              p->clamp_min, p->clamp_max);
+  const int32_t r0 = i * p->stride_h - p->pad_top;
+  int32_t p0, p1, j, oc, r, s, c;
+  clip_taps(r0, p->dil_h, p->kh, p->h, &p0, &p1);
+  for (j = 0; j < p->ow; ++j) {
+    const int32_t s0 = j * p->stride_w - p->pad_left;
+    int8_t *yo = yrow + j * p->o;
+    const int8_t *xb = x + (b * p->h + r0) * row + s0 * p->c;
+    int32_t q0, q1;
+    clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
+    if (patch) {
+      /* groups == 1: gather the window into one contiguous run, padding
+         as the zero point (its product is folded into the bias), then
+         every output channel is one dot product over it. */
+      int8_t *d = patch;
+      for (r = 0; r < p->kh; ++r) {
+        const int8_t *xr = xb + r * p->dil_h * row;
+        for (s = 0; s < p->kw; ++s) {
+          const int8_t *xs = xr + s * p->dil_w * p->c;
+          const int inside = r >= p0 && r < p1 && s >= q0 && s < q1;
+          for (c = 0; c < p->c; ++c)
+            *d++ = inside ? xs[c] : zp;
         }
       }
+      for (oc = 0; oc + 1 < p->o; oc += 2) {
+        int32_t a0 = p->bias[oc], a1 = p->bias[oc + 1];
+        dot2_s8(patch, p->weight + oc * k, p->weight + (oc + 1) * k, k, &a0,
+                &a1);
+        yo[oc] = saturate32(p->out_zero_point +
+                                requant32(a0, p->multiplier[oc], p->shift[oc]),
+                            p->clamp_min, p->clamp_max);
+        yo[oc + 1] = saturate32(
+            p->out_zero_point +
+                requant32(a1, p->multiplier[oc + 1], p->shift[oc + 1]),
+            p->clamp_min, p->clamp_max);
+      }
+      if (oc < p->o)
+        yo[oc] = saturate32(
+            p->out_zero_point +
+                requant32(dot_s8(patch, p->weight + oc * k, k, 0, p->bias[oc]),
+                          p->multiplier[oc], p->shift[oc]),
+            p->clamp_min, p->clamp_max);
+      continue;
     }
+    for (oc = 0; oc < p->o; ++oc) {
+      const int8_t *wo = p->weight + oc * k;
+      const int8_t *xg = xb + (oc / og) * cg;
+      int32_t acc = p->bias[oc];
+      for (r = p0; r < p1; ++r) {
+        const int8_t *xr = xg + r * p->dil_h * row;
+        const int8_t *wr = wo + r * ktaps;
+        for (s = q0; s < q1; ++s)
+          acc = dot_s8(xr + s * p->dil_w * p->c, wr + s * cg, cg, xoff, acc);
+      }
+      yo[oc] = saturate32(
+          p->out_zero_point + requant32(acc, p->multiplier[oc], p->shift[oc]),
+          p->clamp_min, p->clamp_max);
+    }
+  }
+}
+
+void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
+                        int8_t *y, int8_t *patch) {
+  int32_t b, i;
+  for (b = 0; b < p->n; ++b)
+    for (i = 0; i < p->oh; ++i)
+      conv_row(p, x, y + (b * p->oh + i) * p->ow * p->o, b, i, patch);
 }
 
 LOWBIT_MCU_INLINE void store_dw(const lowbit_mcu_conv_t *p, int8_t *y,
@@ -269,58 +274,88 @@ LOWBIT_MCU_INLINE void store_dw(const lowbit_mcu_conv_t *p, int8_t *y,
                     p->clamp_min, p->clamp_max);
 }
 
-void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
-                             int8_t *y) {
+/* One output row (image b, row i) of a depthwise convolution into yrow. */
+static void depthwise_row(const lowbit_mcu_conv_t *p, const int8_t *x,
+                          int8_t *yrow, int32_t b, int32_t i, int8_t *unused) {
   const int32_t mult = p->o / p->c, row = p->w * p->c;
   const int32_t xoff = -p->in_zero_point;
   const int32_t off2 =
       (int32_t)(((uint32_t)xoff & 0xFFFFu) | ((uint32_t)xoff << 16));
   const int32_t xstep = p->dil_w * p->c, xrow = p->dil_h * row;
   const int32_t wrow = p->kw * p->o;
-  int32_t b, i, j, o, r, s;
-  for (b = 0; b < p->n; ++b)
-    for (i = 0; i < p->oh; ++i) {
-      const int32_t r0 = i * p->stride_h - p->pad_top;
-      int32_t p0, p1;
-      clip_taps(r0, p->dil_h, p->kh, p->h, &p0, &p1);
-      for (j = 0; j < p->ow; ++j) {
-        const int32_t s0 = j * p->stride_w - p->pad_left;
-        int8_t *yo = y + ((b * p->oh + i) * p->ow + j) * p->o;
-        int32_t q0, q1;
-        /* The first tap inside the input, for x and for w. */
-        const int8_t *xt, *wt;
-        clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
-        xt = x + (b * p->h + r0 + p0 * p->dil_h) * row +
-             (s0 + q0 * p->dil_w) * p->c;
-        wt = p->weight + p0 * wrow + q0 * p->o;
-        o = 0;
-        if (mult == 1) /* four channels per step: x, w and y contiguous */
-          for (; o + 4 <= p->o; o += 4) {
-            int32_t a0 = p->bias[o], a1 = p->bias[o + 1], a2 = p->bias[o + 2],
-                    a3 = p->bias[o + 3];
-            const int8_t *xr = xt + o, *wr = wt + o;
-            for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
-              const int8_t *xs = xr, *ws = wr;
-              for (s = q0; s < q1; ++s, xs += xstep, ws += p->o)
-                LOWBIT_MCU_MAC4(xs, ws, off2);
-            }
-            store_dw(p, yo, o, a0);
-            store_dw(p, yo, o + 1, a1);
-            store_dw(p, yo, o + 2, a2);
-            store_dw(p, yo, o + 3, a3);
-          }
-        for (; o < p->o; ++o) {
-          const int8_t *xr = xt + o / mult, *wr = wt + o;
-          int32_t acc = p->bias[o];
-          for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
-            const int8_t *xs = xr, *ws = wr;
-            for (s = q0; s < q1; ++s, xs += xstep, ws += p->o)
-              acc += ((int32_t)*xs + xoff) * (int32_t)*ws;
-          }
-          store_dw(p, yo, o, acc);
+  const int32_t r0 = i * p->stride_h - p->pad_top;
+  int32_t p0, p1, j, o, r, s;
+  (void)unused;
+  clip_taps(r0, p->dil_h, p->kh, p->h, &p0, &p1);
+  for (j = 0; j < p->ow; ++j) {
+    const int32_t s0 = j * p->stride_w - p->pad_left;
+    int8_t *yo = yrow + j * p->o;
+    int32_t q0, q1;
+    /* The first tap inside the input, for x and for w. */
+    const int8_t *xt, *wt;
+    clip_taps(s0, p->dil_w, p->kw, p->w, &q0, &q1);
+    xt = x + (b * p->h + r0 + p0 * p->dil_h) * row +
+         (s0 + q0 * p->dil_w) * p->c;
+    wt = p->weight + p0 * wrow + q0 * p->o;
+    o = 0;
+    if (mult == 1) /* four channels per step: x, w and y contiguous */
+      for (; o + 4 <= p->o; o += 4) {
+        int32_t a0 = p->bias[o], a1 = p->bias[o + 1], a2 = p->bias[o + 2],
+                a3 = p->bias[o + 3];
+        const int8_t *xr = xt + o, *wr = wt + o;
+        for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
+          const int8_t *xs = xr, *ws = wr;
+          for (s = q0; s < q1; ++s, xs += xstep, ws += p->o)
+            LOWBIT_MCU_MAC4(xs, ws, off2);
         }
+        store_dw(p, yo, o, a0);
+        store_dw(p, yo, o + 1, a1);
+        store_dw(p, yo, o + 2, a2);
+        store_dw(p, yo, o + 3, a3);
       }
+    for (; o < p->o; ++o) {
+      const int8_t *xr = xt + o / mult, *wr = wt + o;
+      int32_t acc = p->bias[o];
+      for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
+        const int8_t *xs = xr, *ws = wr;
+        for (s = q0; s < q1; ++s, xs += xstep, ws += p->o)
+          acc += ((int32_t)*xs + xoff) * (int32_t)*ws;
+      }
+      store_dw(p, yo, o, acc);
     }
+  }
+}
+
+void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
+                             int8_t *y) {
+  int32_t b, i;
+  for (b = 0; b < p->n; ++b)
+    for (i = 0; i < p->oh; ++i)
+      depthwise_row(p, x, y + (b * p->oh + i) * p->ow * p->o, b, i, NULL);
+}
+
+/* In place: output row i is computed into a ring of pad_top + 1 rows and
+   written over input row i - pad_top once no later output row reads that
+   input row (stride 1: output row i reads input rows from i - pad_top). */
+void lowbit_mcu_conv_inplace_s8(const lowbit_mcu_conv_t *p, int8_t *xy,
+                                int8_t *patch, int8_t *ring, int depthwise) {
+  const int32_t rowb = p->ow * p->o, lag = p->pad_top, slots = lag + 1;
+  int32_t b, i, k;
+  for (b = 0; b < p->n; ++b) {
+    int8_t *img = xy + b * p->oh * rowb;
+    for (i = 0; i < p->oh; ++i) {
+      int8_t *dst = ring + (i % slots) * rowb;
+      if (depthwise)
+        depthwise_row(p, xy, dst, b, i, NULL);
+      else
+        conv_row(p, xy, dst, b, i, patch);
+      if (i - lag >= 0)
+        lowbit_mcu_copy(rowb, ring + ((i - lag) % slots) * rowb,
+                        img + (i - lag) * rowb);
+    }
+    for (k = p->oh - lag < 0 ? 0 : p->oh - lag; k < p->oh; ++k)
+      lowbit_mcu_copy(rowb, ring + (k % slots) * rowb, img + k * rowb);
+  }
 }
 
 LOWBIT_MCU_INLINE void store_fc(const lowbit_mcu_fc_t *p, int8_t *y, int32_t col,
@@ -330,12 +365,12 @@ LOWBIT_MCU_INLINE void store_fc(const lowbit_mcu_fc_t *p, int8_t *y, int32_t col
                     p->clamp_min, p->clamp_max);
 }
 
-void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y) {
-  int32_t r = 0, col;
+/* Output rows y0 (and y1 when x1 is not NULL) of a matrix product. */
+static void fc_rows(const lowbit_mcu_fc_t *p, const int8_t *x0,
+                    const int8_t *x1, int8_t *y0, int8_t *y1) {
   const int32_t k = p->k;
-  for (; r + 1 < p->m; r += 2) { /* two rows x two columns at a time */
-    const int8_t *x0 = x + r * k, *x1 = x0 + k;
-    int8_t *y0 = y + r * p->n, *y1 = y0 + p->n;
+  int32_t col;
+  if (x1) { /* two rows x two columns at a time */
     for (col = 0; col + 1 < p->n; col += 2) {
       int32_t acc[4];
       acc[0] = acc[2] = p->bias[col];
@@ -351,19 +386,39 @@ void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y) {
       store_fc(p, y0, col, dot_s8(x0, p->weight + col * k, k, 0, p->bias[col]));
       store_fc(p, y1, col, dot_s8(x1, p->weight + col * k, k, 0, p->bias[col]));
     }
+    return;
   }
-  for (; r < p->m; ++r) {
-    const int8_t *xr = x + r * k;
-    int8_t *yr = y + r * p->n;
-    for (col = 0; col + 1 < p->n; col += 2) {
-      int32_t a0 = p->bias[col], a1 = p->bias[col + 1];
-      dot2_s8(xr, p->weight + col * k, p->weight + (col + 1) * k, k, &a0,
-              &a1);
-      store_fc(p, yr, col, a0);
-      store_fc(p, yr, col + 1, a1);
-    }
-    if (col < p->n)
-      store_fc(p, yr, col, dot_s8(xr, p->weight + col * k, k, 0, p->bias[col]));
+  for (col = 0; col + 1 < p->n; col += 2) {
+    int32_t a0 = p->bias[col], a1 = p->bias[col + 1];
+    dot2_s8(x0, p->weight + col * k, p->weight + (col + 1) * k, k, &a0, &a1);
+    store_fc(p, y0, col, a0);
+    store_fc(p, y0, col + 1, a1);
+  }
+  if (col < p->n)
+    store_fc(p, y0, col, dot_s8(x0, p->weight + col * k, k, 0, p->bias[col]));
+}
+
+void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y) {
+  int32_t r = 0;
+  for (; r + 1 < p->m; r += 2)
+    fc_rows(p, x + r * p->k, x + (r + 1) * p->k, y + r * p->n,
+            y + (r + 1) * p->n);
+  if (r < p->m)
+    fc_rows(p, x + r * p->k, NULL, y + r * p->n, NULL);
+}
+
+/* k == n: each pair of output rows goes to `tmp` (2 * n bytes), then over
+   the two input rows it was computed from, which nothing reads again. */
+void lowbit_mcu_fc_inplace_s8(const lowbit_mcu_fc_t *p, int8_t *xy,
+                              int8_t *tmp) {
+  int32_t r = 0;
+  for (; r + 1 < p->m; r += 2) {
+    fc_rows(p, xy + r * p->k, xy + (r + 1) * p->k, tmp, tmp + p->n);
+    lowbit_mcu_copy(2 * p->n, tmp, xy + r * p->n);
+  }
+  if (r < p->m) {
+    fc_rows(p, xy + r * p->k, NULL, tmp, NULL);
+    lowbit_mcu_copy(p->n, tmp, xy + r * p->n);
   }
 }
 

@@ -92,7 +92,18 @@ void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
                         int8_t *y, int8_t *patch);
 void lowbit_mcu_depthwise_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
                              int8_t *y);
+/* A stride-1 convolution (depthwise != 0: the depthwise kernel) whose
+ * output has the input's shape, computed over its input: `ring` holds
+ * (pad_top + 1) output rows (ow * o bytes each) until the input rows they
+ * replace are no longer read. Saves the whole output buffer. */
+void lowbit_mcu_conv_inplace_s8(const lowbit_mcu_conv_t *p, int8_t *xy,
+                                int8_t *patch, int8_t *ring, int depthwise);
 void lowbit_mcu_fc_s8(const lowbit_mcu_fc_t *p, const int8_t *x, int8_t *y);
+/* The same with k == n over its input (a 1x1 convolution keeping the
+ * channel count); `tmp` holds 2 * n bytes. */
+void lowbit_mcu_fc_inplace_s8(const lowbit_mcu_fc_t *p, int8_t *xy,
+                              int8_t *tmp);
+/* y may be a or b (each element is read before it is written). */
 void lowbit_mcu_add_s8(const lowbit_mcu_add_t *p, const int8_t *a,
                        const int8_t *b, int8_t *y);
 void lowbit_mcu_pool_s8(const lowbit_mcu_pool_t *p, const int8_t *x,

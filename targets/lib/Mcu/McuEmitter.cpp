@@ -232,6 +232,13 @@ private:
                            << " at node '" << getNodeName(op) << "': " << why;
   }
   LogicalResult classify();
+  /// A stride-1 convolution (one group, not 1x1, or depthwise with
+  /// multiplier 1) keeping its input's shape, whose input is an integer
+  /// layer's NHWC output read by nothing else.
+  bool canRunInPlace(QConv2DOp conv);
+  /// `v` has its own buffer, which nothing reads after its one use: an
+  /// op may write its result over it.
+  bool consumable(Value v);
   LogicalResult emitOp(Operation *op);
   void emitConversions(int step);
   /// A const array of `values` (deduplicated by `key`); its C name.
@@ -276,6 +283,7 @@ private:
   std::map<int, std::vector<Conversion>> conversionsAt;
   llvm::DenseMap<std::pair<Operation *, unsigned>, int> operandBuffer;
   llvm::DenseMap<Operation *, int> scratchOf; ///< a convolution's patch
+  llvm::DenseMap<Operation *, int> ringOf;    ///< an in-place conv's rows
   std::vector<LiveRange> ranges;
   ArenaPlan plan;
   std::map<std::string, std::string> arrays;
@@ -285,6 +293,30 @@ private:
   SmallVector<Value> inputCodes, outputCodes;
   SmallVector<int> outputBuffers;
 };
+
+bool Emitter::canRunInPlace(QConv2DOp conv) {
+  auto in = conv.getInput().getType(), out = conv.getOutput().getType();
+  auto wt = conv.getWeight().getType();
+  int64_t groups = conv.getGroups();
+  bool depthwise = groups == in.getDimSize(1) && groups > 1 &&
+                   wt.getDimSize(0) == groups;
+  bool pointwise = wt.getDimSize(2) == 1 && wt.getDimSize(3) == 1;
+  bool padFree = llvm::all_of(conv.getPadding(), [](int64_t v) { return v == 0; });
+  return in.getShape() == out.getShape() && (groups == 1 || depthwise) &&
+         (!pointwise || padFree) &&
+         llvm::all_of(conv.getStrides(), [](int64_t v) { return v == 1; }) &&
+         llvm::all_of(conv.getDilations(), [](int64_t v) { return v == 1; }) &&
+         conv.getPadding()[0] < wt.getDimSize(2) && consumable(conv.getInput()) &&
+         layoutOf.lookup(conv.getInput()) == Layout::Nhwc;
+}
+
+bool Emitter::consumable(Value v) {
+  Operation *def = v.getDefiningOp();
+  return v.hasOneUse() &&
+         isa_and_nonnull<QConv2DOp, QPool2DOp, QAddOp, QLutOp, QLinearOp,
+                         QSoftmaxOp>(def) &&
+         bufferOf.count(v);
+}
 
 int Emitter::use(Value v, Layout want, int step) {
   int own = bufferOf.lookup(v);
@@ -381,6 +413,31 @@ LogicalResult Emitter::classify() {
       return fail(op, "this op has no integer form; only int8 QDQ graphs "
                       "whose every layer lowers to integers compile for MCUs");
     }
+    if (auto conv = dyn_cast<QConv2DOp>(op); conv && canRunInPlace(conv)) {
+      // The output overwrites the input row by row (a ring of pad_top + 1
+      // output rows in scratch): one feature map less at this step.
+      operand(0, Layout::Nhwc);
+      int b = operandBuffer[{op, 0u}];
+      bufferOf[conv.getOutput()] = b;
+      layoutOf[conv.getOutput()] = Layout::Nhwc;
+      auto in = conv.getInput().getType();
+      auto wt = conv.getWeight().getType();
+      bool pointwise = wt.getDimSize(2) == 1 && wt.getDimSize(3) == 1 &&
+                       conv.getGroups() == 1;
+      ringOf[op] = ranges.size();
+      // Pointwise: two output pixels; otherwise pad_top + 1 output rows.
+      ranges.push_back({pointwise ? 2 * in.getDimSize(1)
+                                  : (conv.getPadding()[0] + 1) *
+                                        in.getDimSize(3) * in.getDimSize(1),
+                        s, s});
+      if (conv.getGroups() == 1 && !pointwise) {
+        scratchOf[op] = ranges.size();
+        ranges.push_back({wt.getDimSize(1) * wt.getDimSize(2) *
+                              wt.getDimSize(3),
+                          s, s});
+      }
+      continue;
+    }
     if (isa<QConv2DOp, QPool2DOp>(op)) {
       operand(0, Layout::Nhwc);
       newBuffer(op->getResult(0), s, Layout::Nhwc);
@@ -402,7 +459,8 @@ LogicalResult Emitter::classify() {
       continue;
     }
     if (isa<QAddOp, QLutOp>(op)) {
-      // Elementwise: any order, as long as the operands agree.
+      // Elementwise: any order, as long as the operands agree; the result
+      // overwrites an operand that nothing reads afterwards.
       Layout l = cast<RankedTensorType>(op->getOperand(0).getType())
                              .getRank() == 4
                      ? layoutOf.lookup(op->getOperand(0))
@@ -410,7 +468,20 @@ LogicalResult Emitter::classify() {
       operand(0, l);
       if (isa<QAddOp>(op))
         operand(1, l);
-      newBuffer(op->getResult(0), s, l);
+      Value res = op->getResult(0);
+      int target = -1;
+      for (unsigned i = 0; i < op->getNumOperands() && target < 0; ++i) {
+        Value v = op->getOperand(i);
+        if (isa<RankedTensorType>(v.getType()) && codeType(v) &&
+            consumable(v) && operandBuffer[{op, i}] == bufferOf.lookup(v))
+          target = operandBuffer[{op, i}];
+      }
+      if (target >= 0) {
+        bufferOf[res] = target;
+        layoutOf[res] = l;
+      } else {
+        newBuffer(res, s, l);
+      }
       continue;
     }
     if (isa<QLinearOp, QSoftmaxOp>(op)) {
@@ -575,7 +646,22 @@ LogicalResult Emitter::emitOp(Operation *op) {
     bool pointwise = groups == 1 && kh == 1 && kw == 1 &&
                      llvm::all_of(st, [](int64_t v) { return v == 1; }) &&
                      llvm::all_of(pad, [](int64_t v) { return v == 0; });
-    if (pointwise) {
+    if (pointwise && ringOf.count(op)) {
+      // In place: each pair of output pixels goes through a 2-pixel buffer.
+      layer.kernel = "pointwise conv (in place)";
+      FailureOr<std::string> arrs = requant(op, zp(conv.getInput()), &*w);
+      if (failed(arrs))
+        return failure();
+      std::string wname = array(key + "w", "int8_t", values(*w));
+      ds << llvm::formatv("static const lowbit_mcu_fc_t {0} = {{{1}, {2}, {3}, "
+                          "{4}, {5}, {6}, {7}, {8}};\n",
+                          p, x[0] * x[2] * x[3], x[1], wd[0],
+                          zp(conv.getOutput()), int64_t(conv.getClampMin()),
+                          int64_t(conv.getClampMax()), wname, *arrs);
+      os << llvm::formatv("  lowbit_mcu_fc_inplace_s8(&{0}, {1}, {2});\n", p,
+                          operandPtr(op, 0), ptrOf(ringOf.lookup(op)));
+      layer.macs = x[0] * x[2] * x[3] * x[1] * wd[0];
+    } else if (pointwise) {
       // A 1x1 convolution over NHWC pixels is a matrix product.
       layer.kernel = "pointwise conv";
       if (failed(fc(op, x[0] * x[2] * x[3], x[1], wd[0], zp(conv.getInput()),
@@ -616,7 +702,13 @@ LogicalResult Emitter::emitOp(Operation *op) {
                           zp(conv.getInput()), zp(conv.getOutput()),
                           int64_t(conv.getClampMin()),
                           int64_t(conv.getClampMax()), wname, *arrs);
-      if (depthwise)
+      if (ringOf.count(op))
+        os << llvm::formatv(
+            "  lowbit_mcu_conv_inplace_s8(&{0}, {1}, {2}, {3}, {4});\n", p,
+            operandPtr(op, 0),
+            patched ? ptrOf(scratchOf.lookup(op)) : "NULL",
+            ptrOf(ringOf.lookup(op)), depthwise ? 1 : 0);
+      else if (depthwise)
         os << llvm::formatv("  lowbit_mcu_depthwise_s8(&{0}, {1}, {2});\n", p,
                             operandPtr(op, 0), resultPtr(conv.getOutput()));
       else
@@ -626,6 +718,8 @@ LogicalResult Emitter::emitOp(Operation *op) {
       layer.kernel = depthwise ? "depthwise conv"
                      : groups == 1 ? "conv"
                                    : "grouped conv";
+      if (ringOf.count(op))
+        layer.kernel += " (in place)";
     }
   } else if (auto lin = dyn_cast<QLinearOp>(op)) {
     FailureOr<Tensor> w = constant(op, lin.getWeight());

@@ -367,7 +367,7 @@ LogicalResult mlir::lowbit::measureMcuFootprint(StringRef dir,
       rest = rest.drop_front(std::min(paren, rest.size()));
     }
   }
-  uint64_t runFrame = 0, deepest = 0;
+  uint64_t runFrame = 0, deepest = 0, helper = 0;
   std::error_code ec;
   for (llvm::sys::fs::directory_iterator it(work, ec), end; it != end && !ec;
        it.increment(ec)) {
@@ -390,9 +390,15 @@ LogicalResult mlir::lowbit::measureMcuFootprint(StringRef dir,
       else if (called.contains(fn) && bytes > deepest) {
         deepest = bytes;
         fp.deepestKernel = fn.str();
+      } else if (!fn.starts_with("lowbit_mcu_") &&
+                 StringRef(it->path()).ends_with("lowbit_mcu.c.su")) {
+        // A kernel's static helper (conv_row, fc_rows, ...): counted on
+        // top of the deepest kernel, whichever kernel calls it (an upper
+        // bound: the helpers call no one).
+        helper = std::max<uint64_t>(helper, bytes);
       }
     }
   }
-  fp.stackBytes = runFrame + deepest;
+  fp.stackBytes = runFrame + deepest + helper;
   return success();
 }

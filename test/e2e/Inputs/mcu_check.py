@@ -105,6 +105,19 @@ def edge_models(rng):
                      dilations=[2, 1]), 0.025, -7)
     c = g.qdq(g.conv(d, 0.025, 6, 4, [2, 2], group=2, pads=[1, 1, 1, 1]), 0.04, 2)
     models["depthwise_grouped"] = (g.model("depthwise_grouped", [1, 6, 7, 8], c, None), [1, 6, 7, 8])
+    # Convolutions that run in place over their input (stride 1, same
+    # shape): a 3x3 with one group, then a 5x3 depthwise with two rows of
+    # padding on top (a ring of three rows) and asymmetric padding.
+    g = Graph(rng)
+    x = g.qdq("x", 0.04, 3)
+    a = g.qdq(g.conv(x, 0.04, 3, 5, [3, 3], pads=[1, 1, 1, 1]), 0.03, -20)
+    b = g.qdq(g.node("Relu", [g.conv(a, 0.03, 5, 5, [3, 3], pads=[1, 1, 1, 1])]), 0.05, -128)
+    c = g.qdq(g.conv(b, 0.05, 5, 5, [5, 3], group=5, pads=[2, 0, 2, 2]), 0.02, 4)
+    # ... a 1x1 convolution keeping 5 channels over 2 x 6 x 5 pixels (an odd
+    # count: a last single pixel), and a sigmoid table, both in place.
+    d = g.qdq(g.conv(c, 0.02, 5, 5, [1, 1]), 0.03, -1)
+    e = g.qdq(g.node("Sigmoid", [d]), 1 / 256, -128)
+    models["in_place"] = (g.model("in_place", [2, 3, 6, 5], e, None), [2, 3, 6, 5])
     # Pooling: average with and without counted padding, max with padding,
     # global average (to another scale).
     g = Graph(rng)
@@ -139,17 +152,17 @@ def run(cmd):
     return r.stdout
 
 
-def interpret(lowbit, model, x, work):
+def interpret(lowbit, model, x, work, batch=1):
     outs = []
-    for i in range(x.shape[0]):
-        np.save(os.path.join(work, "s.npy"), x[i:i + 1])
+    for i in range(0, x.shape[0], batch):
+        np.save(os.path.join(work, "s.npy"), x[i:i + batch])
         run([lowbit, "run", model, "-i", os.path.join(work, "s.npy"), "-d", os.path.join(work, "io")])
         files = sorted(f for f in os.listdir(os.path.join(work, "io")) if f.endswith(".npy"))
         outs.append(np.load(os.path.join(work, "io", files[0])))
     return np.concatenate(outs)
 
 
-def check(args, name, path, x, labels=None):
+def check(args, name, path, x, labels=None, batch=1):
     work = os.path.join(args.work, name)
     os.makedirs(work, exist_ok=True)
     out = os.path.join(work, "mcu")
@@ -163,8 +176,8 @@ def check(args, name, path, x, labels=None):
                os.path.join(work, "mcu-out"), "--mcu-runner", args.runner])
     files = [f for f in os.listdir(os.path.join(work, "mcu-out")) if f.endswith(".npy")]
     mcu = np.load(os.path.join(work, "mcu-out", files[0]))
-    ints = interpret(args.lowbit, lowered, x, work)
-    ref = interpret(args.lowbit, path, x, work)
+    ints = interpret(args.lowbit, lowered, x, work, batch)
+    ref = interpret(args.lowbit, path, x, work, batch)
     import json
     with open(os.path.join(out, re.sub(r"\W", "_", name) + ".mcu.json")) as f:
         scale = json.load(f)["outputs"][0]["scale"]
@@ -179,7 +192,7 @@ def check(args, name, path, x, labels=None):
     if insns:
         extra += ", %s instructions per inference" % insns.group(1)
     print("%s %s: %d samples, mcu %s the integer interpreter, %.0f LSB from the "
-          "float QDQ graph, arena %d bytes%s" % ("ok  " if ok else "FAIL", name, x.shape[0],
+          "float QDQ graph, arena %d bytes%s" % ("ok  " if ok else "FAIL", name, x.shape[0] // batch,
                                                  "equals" if exact else "DIFFERS FROM", lsb,
                                                  arena, extra))
     return ok
@@ -208,8 +221,8 @@ def main():
             path = os.path.join(args.work, name + ".onnx")
             os.makedirs(args.work, exist_ok=True)
             onnx.save(model, path)
-            x = rng.normal(0, 2, size=[args.samples] + shape[1:]).astype(np.float32)
-            ok &= check(args, name, path, x)
+            x = rng.normal(0, 2, size=[args.samples * shape[0]] + shape[1:]).astype(np.float32)
+            ok &= check(args, name, path, x, batch=shape[0])
     data = dict(d.split("=", 1) for d in args.data)
     for spec in args.model:
         name, path = spec.split("=", 1)
