@@ -34,17 +34,19 @@ using namespace mlir::lowbit;
 
 
 namespace {
-/// QEMU's board and GCC's flags for a core. Cortex-M4 runs on mps2-an386;
-/// the others are built for their own core but, until their boards are
-/// wired up, run there too only when the instruction set is a subset.
+/// QEMU's board and GCC's flags for a core: Cortex-M4 on mps2-an386, M7 on
+/// mps2-an500, M55 on mps3-an547 (whose DTCM, where the stack goes, is
+/// 512 KiB at 0x20000000). The M33's board (mps2-an505) starts in the
+/// secure state with another memory map: not set up yet.
 struct Board {
   const char *machine, *qemuCpu;
   std::vector<std::string> gccFlags;
-  /// Instructions per SysTick tick: QEMU -icount shift=0 runs one
-  /// instruction per virtual nanosecond and SysTick counts the boards'
-  /// 25 MHz system clock (checked with a 2,000,000-instruction loop:
-  /// 49,999 ticks).
-  uint64_t instructionsPerTick = 40;
+  /// The board's system clock, which SysTick counts: QEMU -icount shift=0
+  /// runs one instruction per virtual nanosecond, so instructions = ticks *
+  /// 1e9 / clock (checked with a 2,000,000-instruction loop: 49,999 ticks
+  /// at 25 MHz on an386 and an500, 63,999 at 32 MHz on an547).
+  double clockHz = 25e6;
+  std::vector<std::string> linkFlags = {};
 };
 
 std::optional<Board> boardFor(StringRef cpu) {
@@ -54,6 +56,10 @@ std::optional<Board> boardFor(StringRef cpu) {
   if (cpu == "cortex-m7")
     return Board{"mps2-an500", "cortex-m7",
                  {"-mcpu=cortex-m7", "-mthumb", "-mfloat-abi=soft"}};
+  if (cpu == "cortex-m55")
+    return Board{"mps3-an547", "cortex-m55",
+                 {"-mcpu=cortex-m55", "-mthumb", "-mfloat-abi=soft"}, 32e6,
+                 {"-Wl,--defsym=__lowbit_stack_top=0x20080000"}};
   return std::nullopt;
 }
 
@@ -166,8 +172,8 @@ LogicalResult mlir::lowbit::runMcuArtifact(StringRef dir,
   std::optional<Board> board = boardFor(artifact.cpu);
   if (qemu && !board) {
     error = "no QEMU board is set up for --cpu " + artifact.cpu +
-            " yet (cortex-m4, cortex-m7 and generic run under QEMU; use "
-            "--mcu-runner host to check the C on this machine)";
+            " yet (cortex-m4, cortex-m7, cortex-m55 and generic run under "
+            "QEMU; use --mcu-runner host to check the C on this machine)";
     return failure();
   }
   std::string gcc = qemu ? "arm-none-eabi-gcc" : options.hostCc;
@@ -236,6 +242,7 @@ LogicalResult mlir::lowbit::runMcuArtifact(StringRef dir,
         return failure();
     }
     cc.insert(cc.end(), board->gccFlags.begin(), board->gccFlags.end());
+    cc.insert(cc.end(), board->linkFlags.begin(), board->linkFlags.end());
     cc.insert(cc.end(), {at("startup.c"), "-T", at("mps2.ld"),
                          "--specs=rdimon.specs", "-nostartfiles",
                          "-Wl,--gc-sections", "-ffunction-sections",
@@ -278,7 +285,7 @@ LogicalResult mlir::lowbit::runMcuArtifact(StringRef dir,
     auto ticks = llvm::MemoryBuffer::getFile(at("ticks.txt"));
     uint64_t n = 0;
     if (ticks && !(*ticks)->getBuffer().trim().getAsInteger(10, n))
-      result.instructions = n * board->instructionsPerTick;
+      result.instructions = uint64_t(double(n) * 1e9 / board->clockHz + 0.5);
   }
   if (options.workDir.empty())
     llvm::sys::fs::remove_directories(work);
