@@ -541,7 +541,16 @@ int runCompile(const CompileArgs &args, DialectRegistry &registry) {
 bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
                         const std::vector<std::string> &specs,
                         std::vector<Tensor> &inputs,
-                        int64_t *chunks = nullptr) {
+                        int64_t *chunks = nullptr, int *code = nullptr) {
+  // Usage errors (names) are exit 1; unreadable or mismatched tensors are
+  // invalid input, exit 2, as on the interpreter's path.
+  auto invalid = [&] {
+    if (code)
+      *code = kInvalid;
+    return false;
+  };
+  if (code)
+    *code = kUsage;
   if (chunks)
     *chunks = 0;
   unsigned n = m.code->num_inputs;
@@ -567,7 +576,7 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
     }
     FailureOr<Tensor> t = readTensorFile(file);
     if (failed(t))
-      return false;
+      return invalid();
     const lowbit_tensor_desc_t &d = m.code->inputs[idx];
     bool ok = t->rank() == d.rank;
     for (int r = 0; ok && r < d.rank; ++r)
@@ -581,7 +590,7 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
       if (ok && *chunks && *chunks != k) {
         llvm::errs() << "lowbit: error: inputs hold different multiples of "
                         "the compiled batch\n";
-        return false;
+        return invalid();
       }
       if (ok)
         *chunks = k;
@@ -593,7 +602,7 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
                    << "for "
                    << dtypeName(static_cast<DType>(d.dtype)) << " but "
                    << file << " holds " << t->describe() << "\n";
-      return false;
+      return invalid();
     }
     if (!ok) {
       llvm::errs() << "lowbit: error: input '" << d.name << "' was compiled "
@@ -604,7 +613,7 @@ bool readCompiledInputs(const lowbit_tool::CompiledModel &m,
                    << " (recompile with --input-shape"
                    << (chunks ? ", or give a multiple of the batch" : "")
                    << ")\n";
-      return false;
+      return invalid();
     }
     inputs[idx] = *t;
     seen[idx] = true;
@@ -685,8 +694,9 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
   }
   std::vector<Tensor> inputs;
   int64_t chunks = 0;
-  if (!readCompiledInputs(*m, args.inputs, inputs, &chunks))
-    return kUsage;
+  int readCode = kUsage;
+  if (!readCompiledInputs(*m, args.inputs, inputs, &chunks, &readCode))
+    return readCode;
   chunks = std::max<int64_t>(chunks, 1);
   if (chunks > 1)
     for (unsigned i = 0; i < m->code->num_outputs; ++i)
@@ -975,8 +985,9 @@ int runBench(const BenchArgs &args) {
   }
   std::vector<Tensor> inputs;
   if (!args.inputs.empty()) {
-    if (!readCompiledInputs(*m, args.inputs, inputs))
-      return kUsage;
+    int readCode = kUsage;
+    if (!readCompiledInputs(*m, args.inputs, inputs, nullptr, &readCode))
+      return readCode;
   } else {
     std::mt19937 rng(0);
     for (unsigned i = 0; i < m->code->num_inputs; ++i) {
