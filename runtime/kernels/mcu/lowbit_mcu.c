@@ -303,11 +303,18 @@ static void depthwise_row(const lowbit_mcu_conv_t *p, const int8_t *x,
         int32_t a0 = p->bias[o], a1 = p->bias[o + 1], a2 = p->bias[o + 2],
                 a3 = p->bias[o + 3];
         const int8_t *xr = xt + o, *wr = wt + o;
-        for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
-          const int8_t *xs = xr, *ws = wr;
-          for (s = q0; s < q1; ++s, xs += xstep, ws += p->o)
-            LOWBIT_MCU_MAC4(xs, ws, off2);
-        }
+        if (q1 - q0 == 3) /* the common 3-wide window, unrolled */
+          for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
+            LOWBIT_MCU_MAC4(xr, wr, off2);
+            LOWBIT_MCU_MAC4(xr + xstep, wr + p->o, off2);
+            LOWBIT_MCU_MAC4(xr + 2 * xstep, wr + 2 * p->o, off2);
+          }
+        else
+          for (r = p0; r < p1; ++r, xr += xrow, wr += wrow) {
+            const int8_t *xs = xr, *ws = wr;
+            for (s = q0; s < q1; ++s, xs += xstep, ws += p->o)
+              LOWBIT_MCU_MAC4(xs, ws, off2);
+          }
         store_dw(p, yo, o, a0);
         store_dw(p, yo, o + 1, a1);
         store_dw(p, yo, o + 2, a2);
