@@ -165,27 +165,6 @@ int64_t numel(Value v) {
   return cast<RankedTensorType>(v.getType()).getNumElements();
 }
 
-/// A Transpose that only moves size-1 dimensions keeps the element order.
-bool isOrderKeeping(OnnxNodeOp node) {
-  auto in = cast<RankedTensorType>(node->getOperand(0).getType());
-  SmallVector<int64_t> perm;
-  if (auto attrs = node.getAttrsAttr())
-    if (auto a = dyn_cast_or_null<DenseI64ArrayAttr>(attrs.get("perm")))
-      perm.assign(a.asArrayRef().begin(), a.asArrayRef().end());
-  if (perm.empty())
-    for (int64_t d = in.getRank() - 1; d >= 0; --d)
-      perm.push_back(d);
-  int64_t last = -1;
-  for (int64_t d : perm) {
-    if (in.getDimSize(d) == 1)
-      continue;
-    if (d < last)
-      return false;
-    last = d;
-  }
-  return true;
-}
-
 /// The transpose permutation of an onnx_node "Transpose" (reversed by
 /// default).
 SmallVector<int64_t> permOf(OnnxNodeOp node) {
@@ -200,6 +179,20 @@ SmallVector<int64_t> permOf(OnnxNodeOp node) {
          d >= 0; --d)
       perm.push_back(d);
   return perm;
+}
+
+/// A Transpose that only moves size-1 dimensions keeps the element order.
+bool isOrderKeeping(OnnxNodeOp node) {
+  auto in = cast<RankedTensorType>(node->getOperand(0).getType());
+  int64_t last = -1;
+  for (int64_t d : permOf(node)) {
+    if (in.getDimSize(d) == 1)
+      continue;
+    if (d < last)
+      return false;
+    last = d;
+  }
+  return true;
 }
 
 /// How a code tensor's bytes are ordered. The IR is NCHW; the kernels read

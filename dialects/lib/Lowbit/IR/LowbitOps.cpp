@@ -522,6 +522,14 @@ static LogicalResult verifyInt8Value(Operation *op, Value v, StringRef what) {
   return success();
 }
 
+static LogicalResult verifySameShape(Operation *op, Value in, Value out) {
+  if (cast<ShapedType>(in.getType()).getShape() !=
+      cast<ShapedType>(out.getType()).getShape())
+    return op->emitOpError() << "input " << in.getType() << " and result "
+                             << out.getType() << " differ in shape";
+  return success();
+}
+
 static LogicalResult verifyClamp(Operation *op, Value out, int64_t lo,
                                  int64_t hi) {
   auto uq = cast<quant::UniformQuantizedType>(getElementTypeOrSelf(out));
@@ -650,10 +658,8 @@ LogicalResult QLutOp::verify() {
   if (failed(verifyInt8Value(*this, getInput(), "input")) ||
       failed(verifyInt8Value(*this, getOutput(), "result")))
     return failure();
-  if (getInput().getType().getShape() != getOutput().getType().getShape())
-    return emitOpError() << "input " << getInput().getType()
-                         << " and result " << getOutput().getType()
-                         << " differ in shape";
+  if (failed(verifySameShape(*this, getInput(), getOutput())))
+    return failure();
   if (getTable().getType().getDimSize(0) != 256)
     return emitOpError() << "the table must have 256 entries, got "
                          << getTable().getType().getDimSize(0);
@@ -665,10 +671,8 @@ LogicalResult QSoftmaxOp::verify() {
       failed(verifyInt8Value(*this, getOutput(), "result")) ||
       failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
     return failure();
-  if (getInput().getType().getShape() != getOutput().getType().getShape())
-    return emitOpError() << "input " << getInput().getType()
-                         << " and result " << getOutput().getType()
-                         << " differ in shape";
+  if (failed(verifySameShape(*this, getInput(), getOutput())))
+    return failure();
   if (getTable().getType().getDimSize(0) != 256)
     return emitOpError() << "the table must have 256 entries, got "
                          << getTable().getType().getDimSize(0);
