@@ -109,6 +109,10 @@ def main():
             name = short.lower()
             line = run([args.lowbit, "compile", onnx_path, "--target", "mcu", "--name", name,
                         "-o", out])
+            # The same model with TFLite's requantization rounding.
+            out_tfl = os.path.join(work, "mcu-tflite")
+            run([args.lowbit, "compile", onnx_path, "--target", "mcu", "--name", name,
+                 "--integer-rounding", "tflite", "-o", out_tfl])
             arena = int(re.search(r"arena (\d+) bytes", line).group(1))
             man = json.load(open(os.path.join(out, name + ".mcu.json")))
             shape = man["inputs"][0]["shape"]
@@ -125,27 +129,33 @@ def main():
             y = np.load(os.path.join(work, "o", os.listdir(os.path.join(work, "o"))[0]))
             o = man["outputs"][0]
             ours = np.round(y / o["scale"] + o["zero_point"]).astype(np.int64)
+            run([args.lowbit, "run", out_tfl, "-i", os.path.join(work, "x.npy"), "-d",
+                 os.path.join(work, "ot")])
+            yt = np.load(os.path.join(work, "ot", os.listdir(os.path.join(work, "ot"))[0]))
+            ours_tfl = np.round(yt / o["scale"] + o["zero_point"]).astype(np.int64)
             theirs, total, head = tflm_run(tfl, codes, work)
             ours = ours.reshape(theirs.shape)
             lsb = int(np.abs(ours - theirs.astype(np.int64)).max())
+            lsb_tfl = int(np.abs(ours_tfl.reshape(theirs.shape) - theirs.astype(np.int64)).max())
             flat = lambda a: a.reshape(args.samples, -1)
             top1 = int(np.sum(flat(ours).argmax(1) == flat(theirs).argmax(1))) \
                 if short != "AD" else None
             flash, bss = flash_bytes(out, name, work)
             cycles = ms * 120e3
             rows.append((short, arena, total, head, flash, os.path.getsize(tfl), insns, cycles,
-                         lsb, sum(l["macs"] for l in man["layers"]), top1))
+                         lsb, sum(l["macs"] for l in man["layers"]), top1, lsb_tfl))
     print("| model | lowbit arena | TFLM arena (head + tail) | SRAM ratio | lowbit flash "
           "(model + kernels) | .tflite | lowbit instructions | best M4 cycles (est.) | "
-          "ratio | MAC / instruction | max |lowbit - TFLM| | same top-1 |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
-    for short, arena, total, head, flash, tfl, insns, cycles, lsb, macs, top1 in rows:
+          "ratio | MAC / instruction | max |lowbit - TFLM| | same top-1 | "
+          "max |lowbit --integer-rounding tflite - TFLM| |")
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
+    for short, arena, total, head, flash, tfl, insns, cycles, lsb, macs, top1, lsb_tfl in rows:
         print("| %s | %d B | %d B (%d + %d) | %.2fx smaller | %d B | %d B | %.1f M | %.1f M | "
-              "%.1fx %s | %.3f | %d LSB | %s |" % (
+              "%.1fx %s | %.3f | %d LSB | %s | %d LSB |" % (
                   short, arena, total, head, total - head, total / arena, flash, tfl,
                   insns / 1e6, cycles / 1e6, max(insns / cycles, cycles / insns),
                   "slower" if insns > cycles else "faster", macs / insns, lsb,
-                  "-" if top1 is None else "%d / %d" % (top1, args.samples)))
+                  "-" if top1 is None else "%d / %d" % (top1, args.samples), lsb_tfl))
     return 0
 
 

@@ -22,6 +22,11 @@
 // CHECK-DAG: avg: i8[1x1x1x2] = 2 -1
 // CHECK-DAG: max: i8[1x1x1x2] = 2 2
 // CHECK-DAG: sm: i8[1x2] = 116 -116
+/// Rounding: acc = 2*1 - 4*0 + 3 = 5 times 2^30 / 2^32 = 1.25 -> 1 once;
+/// TFLite's doubling high multiply gives 5 * 2^30 / 2^31 = 2.5 -> 3 (half
+/// up), then 3 / 2 = 1.5 -> 2 (half away from zero).
+// CHECK-DAG: once: i8[1x1] = 1
+// CHECK-DAG: tflite: i8[1x1] = 2
 !x = !quant.uniform<i8:f32, 0.5>
 !y = !quant.uniform<i8:f32, 0.25:-118>
 !p = !quant.uniform<i8:f32, 0.00390625:-128>
@@ -29,7 +34,8 @@ func.func @ints(%arg0: tensor<1x2xf32> {lowbit.name = "x"},
                 %arg1: tensor<1x1x1x2xf32> {lowbit.name = "p"})
     -> (tensor<1x2xf32> {lowbit.name = "lin"}, tensor<1x2xi8> {lowbit.name = "add"},
         tensor<1x2xi8> {lowbit.name = "lut"}, tensor<1x1x1x2xi8> {lowbit.name = "avg"},
-        tensor<1x1x1x2xi8> {lowbit.name = "max"}, tensor<1x2xi8> {lowbit.name = "sm"}) {
+        tensor<1x1x1x2xi8> {lowbit.name = "max"}, tensor<1x2xi8> {lowbit.name = "sm"},
+        tensor<1x1xi8> {lowbit.name = "once"}, tensor<1x1xi8> {lowbit.name = "tflite"}) {
   %w = arith.constant dense<[[1, 2], [3, 4]]> : tensor<2x2xi8>
   %b = arith.constant dense<[8, -8]> : tensor<2xi32>
   %m = arith.constant dense<1073741824> : tensor<2xi32>
@@ -63,6 +69,18 @@ func.func @ints(%arg0: tensor<1x2xf32> {lowbit.name = "x"},
       clamp_min = -128 : i64, clamp_max = 127 : i64}
       : (tensor<1x2x!x>, tensor<256xi32>) -> tensor<1x2x!p>
   %smi = lowbit.onnx_node "Identity"(%sm) opset 13 : (tensor<1x2x!p>) -> tensor<1x2xi8>
-  return %lin, %ai, %ui, %avi, %mxi, %smi : tensor<1x2xf32>, tensor<1x2xi8>, tensor<1x2xi8>,
-      tensor<1x1x1x2xi8>, tensor<1x1x1x2xi8>, tensor<1x2xi8>
+
+  %w1 = arith.constant dense<[[1, 0]]> : tensor<1x2xi8>
+  %b1 = arith.constant dense<3> : tensor<1xi32>
+  %m1 = arith.constant dense<1073741824> : tensor<1xi32>
+  %s1 = arith.constant dense<32> : tensor<1xi32>
+  %r1 = lowbit.qlinear %q, %w1, %b1, %m1, %s1 {clamp_min = -128 : i64, clamp_max = 127 : i64}
+      : (tensor<1x2x!x>, tensor<1x2xi8>, tensor<1xi32>, tensor<1xi32>, tensor<1xi32>) -> tensor<1x1x!quant.uniform<i8:f32, 1.0>>
+  %r1i = lowbit.onnx_node "Identity"(%r1) opset 13 : (tensor<1x1x!quant.uniform<i8:f32, 1.0>>) -> tensor<1x1xi8>
+  %r2 = lowbit.qlinear %q, %w1, %b1, %m1, %s1 {clamp_min = -128 : i64, clamp_max = 127 : i64,
+      rounding = #lowbit.rounding<doubling_high_mul>}
+      : (tensor<1x2x!x>, tensor<1x2xi8>, tensor<1xi32>, tensor<1xi32>, tensor<1xi32>) -> tensor<1x1x!quant.uniform<i8:f32, 1.0>>
+  %r2i = lowbit.onnx_node "Identity"(%r2) opset 13 : (tensor<1x1x!quant.uniform<i8:f32, 1.0>>) -> tensor<1x1xi8>
+  return %lin, %ai, %ui, %avi, %mxi, %smi, %r1i, %r2i : tensor<1x2xf32>, tensor<1x2xi8>, tensor<1x2xi8>,
+      tensor<1x1x1x2xi8>, tensor<1x1x1x2xi8>, tensor<1x2xi8>, tensor<1x1xi8>, tensor<1x1xi8>
 }

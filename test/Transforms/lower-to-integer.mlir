@@ -1,5 +1,14 @@
 // RUN: lowbit-opt %s --pass-pipeline='builtin.module(func.func(lowbit-lower-to-integer))' 2>%t.remarks | FileCheck %s
 // RUN: FileCheck %s --check-prefix=REMARK < %t.remarks
+// RUN: lowbit-opt %s --pass-pipeline='builtin.module(func.func(lowbit-lower-to-integer{rounding=tflite}))' 2>/dev/null | FileCheck %s --check-prefix=TFLITE
+// RUN: not lowbit-opt %s --pass-pipeline='builtin.module(func.func(lowbit-lower-to-integer{rounding=even}))' 2>&1 | FileCheck %s --check-prefix=BADROUND
+
+/// rounding=tflite marks the layers for TFLite's requantization.
+// TFLITE-LABEL: func.func @fc(
+// TFLITE: lowbit.qlinear {{.*}}rounding = #lowbit.rounding<doubling_high_mul>
+// TFLITE-LABEL: func.func @conv_relu6(
+// TFLITE: lowbit.qconv2d {{.*}}rounding = #lowbit.rounding<doubling_high_mul>
+// BADROUND: lowbit-lower-to-integer: rounding must be away or tflite, got 'even'
 
 !u = !quant.uniform<u8:f32, 0.5:128>
 !o = !quant.uniform<u8:f32, 0.25:10>

@@ -222,6 +222,7 @@ struct ImportArgs {
   std::vector<std::string> inputShapes;
   std::string emit = "onnx";
   std::string target = "x86";
+  std::string integerRounding = "away";
   lowbit_tool::QuantArgs quant;
 };
 
@@ -249,6 +250,7 @@ int runImport(const ImportArgs &args) {
     const TargetBackend *backend = nullptr;
     if (int rc = compileOptionsFor(args.target, args.quant, options, backend))
       return rc;
+    options.target.integerRounding = args.integerRounding;
     CompileStage stage = args.emit == "frontend"    ? CompileStage::Frontend
                          : args.emit == "quantized" ? CompileStage::Quantized
                                                     : CompileStage::Lowered;
@@ -442,6 +444,7 @@ struct CompileArgs {
   std::string passPipeline;
   bool printPipeline = false;
   bool force = false;
+  std::string integerRounding = "away";
 };
 
 int runCompile(const CompileArgs &args, DialectRegistry &registry) {
@@ -453,6 +456,7 @@ int runCompile(const CompileArgs &args, DialectRegistry &registry) {
   options.target.cc = args.cc;
   options.target.outputDir = args.output;
   options.target.force = args.force;
+  options.target.integerRounding = args.integerRounding;
   options.target.modelName =
       args.name.empty() ? modelIdentifier(args.model) : args.name;
   backend->getDependentDialects(registry);
@@ -1284,6 +1288,10 @@ int main(int argc, char **argv) {
   imp->add_option("--target", importArgs.target,
                   "Target whose formats and lowering --emit uses (default "
                   "x86)");
+  imp->add_option("--integer-rounding", importArgs.integerRounding,
+                  "With --target mcu: requantization rounding, away or "
+                  "tflite (see lowbit compile --help)")
+      ->check(CLI::IsMember({"away", "tflite"}));
   lowbit_tool::addQuantOptions(imp, importArgs.quant, /*compile=*/true);
   imp->callback([&] { code = runImport(importArgs); });
 
@@ -1360,6 +1368,13 @@ int main(int argc, char **argv) {
                    "C identifier for the model (default: the file's stem)");
   comp->add_option("--cpu", compileArgs.cpu,
                    "The CPU to build for: x86 -march (default native); mcu: cortex-m4 (default), cortex-m7, cortex-m33, cortex-m55 or generic");
+  comp->add_option("--integer-rounding", compileArgs.integerRounding,
+                   "Integer-only targets (mcu): requantization of convolutions "
+                   "and linear layers. away (default): one rounding of acc * m "
+                   "/ 2^s, half away from zero, the closest to the float QDQ "
+                   "graph; tflite: TFLite's doubling high multiply and "
+                   "rounding shift, so outputs equal TensorFlow Lite Micro's")
+      ->check(CLI::IsMember({"away", "tflite"}));
   comp->add_option("--cc", compileArgs.cc,
                    "C compiler for <name>.o/.so; empty to skip");
   comp->add_option("--input-shape", compileArgs.inputShapes,

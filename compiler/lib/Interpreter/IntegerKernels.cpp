@@ -53,6 +53,32 @@ int64_t requant(int64_t acc, int64_t m, int64_t s) {
   return prod >= 0 ? (prod + half) >> s : -((-prod + half) >> s);
 }
 
+/// TFLite's requantization for the same (m, s): SaturatingRoundingDoubling-
+/// HighMul of acc * 2^left (saturated to int32, where TFLite's int32 math
+/// would overflow) by m, half up at 2^31, then RoundingDivideByPOT (half
+/// away from zero), TFLite's exponent 31 - s split into the two shifts.
+int64_t requantDoublingHighMul(int64_t acc, int64_t m, int64_t s) {
+  int64_t exponent = 31 - s;
+  int64_t left = exponent > 0 ? exponent : 0, right = exponent > 0 ? 0 : -exponent;
+  int64_t a = std::clamp<int64_t>(acc * (int64_t(1) << left), INT32_MIN,
+                                  INT32_MAX);
+  int64_t ab = a * m;
+  int64_t nudge = ab >= 0 ? (int64_t(1) << 30) : 1 - (int64_t(1) << 30);
+  int64_t high = (ab + nudge) / (int64_t(1) << 31); // truncates toward 0
+  if (right == 0)
+    return high;
+  int64_t mask = (int64_t(1) << right) - 1;
+  int64_t rem = high & mask, threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> right) + (rem > threshold ? 1 : 0);
+}
+
+int64_t requantFor(Operation *op, int64_t acc, int64_t m, int64_t s) {
+  auto r = op->getAttrOfType<RoundingModeAttr>("rounding");
+  return r && r.getValue() == RoundingMode::DoublingHighMul
+             ? requantDoublingHighMul(acc, m, s)
+             : requant(acc, m, s);
+}
+
 Tensor makeCodes(Value result, std::vector<int64_t> shape) {
   return Tensor::zeros(codesOf(result).isSigned ? DType::I8 : DType::U8,
                        std::move(shape));
@@ -105,8 +131,8 @@ LogicalResult runQConv2D(QConv2DOp op, KernelContext &ctx) {
           if (!fitsInt32(acc))
             return ctx.fail("an int32 accumulator overflows at output channel " +
                             std::to_string(oc));
-          int64_t v = out.zeroPoint +
-                      requant(acc, mult.getInt(oc), shift.getInt(oc));
+          int64_t v = out.zeroPoint + requantFor(op, acc, mult.getInt(oc),
+                                                 shift.getInt(oc));
           store(y, ((b * o + oc) * oh + i) * ow + j,
                 std::clamp(v, int64_t(op.getClampMin()), int64_t(op.getClampMax())));
         }
@@ -129,8 +155,8 @@ LogicalResult runQLinear(QLinearOp op, KernelContext &ctx) {
       if (!fitsInt32(acc))
         return ctx.fail("an int32 accumulator overflows at output " +
                         std::to_string(col));
-      int64_t v =
-          out.zeroPoint + requant(acc, mult.getInt(col), shift.getInt(col));
+      int64_t v = out.zeroPoint +
+                  requantFor(op, acc, mult.getInt(col), shift.getInt(col));
       store(y, r * n + col, std::clamp(v, int64_t(op.getClampMin()), int64_t(op.getClampMax())));
     }
   ctx.outputs = {y};

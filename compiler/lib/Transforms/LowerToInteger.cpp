@@ -181,7 +181,8 @@ std::optional<Clamp> clampFor(Operation *act, quant::UniformQuantizedType out) {
 
 class Lowering {
 public:
-  explicit Lowering(func::FuncOp func) : func(func) {}
+  Lowering(func::FuncOp func, RoundingMode rounding)
+      : func(func), rounding(rounding) {}
 
   void run() {
     makeCodesSigned();
@@ -314,16 +315,18 @@ private:
     Value bv = i32Constant(b, loc, b32), mv = i32Constant(b, loc, mult),
           shv = i32Constant(b, loc, shift);
     Type resultType = q.getOutput().getType();
+    auto roundingAttr = RoundingModeAttr::get(b.getContext(), rounding);
     if (auto conv = dyn_cast<Conv2DOp>(layer))
       return QConv2DOp::create(
           b, loc, resultType, x, w, bv, mv, shv, conv.getStridesAttr(),
           conv.getPaddingAttr(), conv.getDilationsAttr(), conv.getGroupsAttr(),
-          b.getI64IntegerAttr(clamp->lo), b.getI64IntegerAttr(clamp->hi));
+          b.getI64IntegerAttr(clamp->lo), b.getI64IntegerAttr(clamp->hi),
+          roundingAttr);
     if (cast<RankedTensorType>(x.getType()).getRank() != 2)
       return {};
     return QLinearOp::create(b, loc, resultType, x, w, bv, mv, shv,
                              b.getI64IntegerAttr(clamp->lo),
-                             b.getI64IntegerAttr(clamp->hi));
+                             b.getI64IntegerAttr(clamp->hi), roundingAttr);
   }
 
   Value lowerAdd(OpBuilder &b, OnnxNodeOp add, Operation *act, QuantizeOp q) {
@@ -591,10 +594,23 @@ private:
   }
 
   func::FuncOp func;
+  RoundingMode rounding;
 };
 
 struct LowerToIntegerPass
     : lowbit::impl::LowerToIntegerPassBase<LowerToIntegerPass> {
-  void runOnOperation() override { Lowering(getOperation()).run(); }
+  using Base::Base;
+  void runOnOperation() override {
+    if (rounding != "away" && rounding != "tflite") {
+      getOperation().emitError()
+          << "lowbit-lower-to-integer: rounding must be away or tflite, got '"
+          << rounding << "'";
+      return signalPassFailure();
+    }
+    Lowering(getOperation(), rounding == "tflite"
+                                 ? RoundingMode::DoublingHighMul
+                                 : RoundingMode::HalfAwayFromZero)
+        .run();
+  }
 };
 } // namespace

@@ -49,6 +49,31 @@ LOWBIT_MCU_INLINE int32_t requant32(int32_t acc, int32_t m, int32_t s) {
   return acc < 0 ? -(int32_t)r : (int32_t)r;
 }
 
+/* TFLite's MultiplyByQuantizedMultiplier for the same (m, s): the doubling
+   high multiply of acc * 2^left (saturated to int32) by m, rounded half up
+   at 2^31, then a right shift rounded half away from zero. */
+static int32_t requant_tflite(int32_t acc, int32_t m, int32_t s) {
+  const int32_t exponent = 31 - s;
+  const int32_t left = exponent > 0 ? exponent : 0;
+  const int32_t right = exponent > 0 ? 0 : -exponent;
+  int64_t a = (int64_t)acc * ((int64_t)1 << left), ab, nudge;
+  int32_t high, mask, rem, threshold;
+  a = a > 2147483647 ? 2147483647 : a < -2147483647 - 1 ? -2147483647 - 1 : a;
+  ab = a * (int64_t)m;
+  nudge = ab >= 0 ? ((int64_t)1 << 30) : 1 - ((int64_t)1 << 30);
+  high = (int32_t)((ab + nudge) / ((int64_t)1 << 31));
+  if (right == 0)
+    return high;
+  mask = (int32_t)(((int64_t)1 << right) - 1);
+  rem = high & mask;
+  threshold = (mask >> 1) + (high < 0 ? 1 : 0);
+  return (high >> right) + (rem > threshold ? 1 : 0);
+}
+
+/* The requantization a layer asks for. */
+#define LOWBIT_MCU_REQUANT(p, acc, m, s)                                      \
+  ((p)->tflite_rounding ? requant_tflite(acc, m, s) : requant32(acc, m, s))
+
 LOWBIT_MCU_INLINE int8_t saturate32(int32_t v, int32_t lo, int32_t hi) {
   return (int8_t)(v < lo ? lo : v > hi ? hi : v);
 }
@@ -227,17 +252,17 @@ static void conv_row(const lowbit_mcu_conv_t *p, const int8_t *x,
         dot2_s8(patch, p->weight + oc * k, p->weight + (oc + 1) * k, k, &a0,
                 &a1);
         yo[oc] = saturate32(p->out_zero_point +
-                                requant32(a0, p->multiplier[oc], p->shift[oc]),
+                                LOWBIT_MCU_REQUANT(p, a0, p->multiplier[oc], p->shift[oc]),
                             p->clamp_min, p->clamp_max);
         yo[oc + 1] = saturate32(
             p->out_zero_point +
-                requant32(a1, p->multiplier[oc + 1], p->shift[oc + 1]),
+                LOWBIT_MCU_REQUANT(p, a1, p->multiplier[oc + 1], p->shift[oc + 1]),
             p->clamp_min, p->clamp_max);
       }
       if (oc < p->o)
         yo[oc] = saturate32(
             p->out_zero_point +
-                requant32(dot_s8(patch, p->weight + oc * k, k, 0, p->bias[oc]),
+                LOWBIT_MCU_REQUANT(p, dot_s8(patch, p->weight + oc * k, k, 0, p->bias[oc]),
                           p->multiplier[oc], p->shift[oc]),
             p->clamp_min, p->clamp_max);
       continue;
@@ -253,7 +278,7 @@ static void conv_row(const lowbit_mcu_conv_t *p, const int8_t *x,
           acc = dot_s8(xr + s * p->dil_w * p->c, wr + s * cg, cg, xoff, acc);
       }
       yo[oc] = saturate32(
-          p->out_zero_point + requant32(acc, p->multiplier[oc], p->shift[oc]),
+          p->out_zero_point + LOWBIT_MCU_REQUANT(p, acc, p->multiplier[oc], p->shift[oc]),
           p->clamp_min, p->clamp_max);
     }
   }
@@ -270,7 +295,7 @@ void lowbit_mcu_conv_s8(const lowbit_mcu_conv_t *p, const int8_t *x,
 LOWBIT_MCU_INLINE void store_dw(const lowbit_mcu_conv_t *p, int8_t *y,
                                 int32_t o, int32_t acc) {
   y[o] = saturate32(p->out_zero_point +
-                        requant32(acc, p->multiplier[o], p->shift[o]),
+                        LOWBIT_MCU_REQUANT(p, acc, p->multiplier[o], p->shift[o]),
                     p->clamp_min, p->clamp_max);
 }
 
@@ -368,7 +393,7 @@ void lowbit_mcu_conv_inplace_s8(const lowbit_mcu_conv_t *p, int8_t *xy,
 LOWBIT_MCU_INLINE void store_fc(const lowbit_mcu_fc_t *p, int8_t *y, int32_t col,
                      int32_t acc) {
   y[col] = saturate32(p->out_zero_point +
-                        requant32(acc, p->multiplier[col], p->shift[col]),
+                        LOWBIT_MCU_REQUANT(p, acc, p->multiplier[col], p->shift[col]),
                     p->clamp_min, p->clamp_max);
 }
 

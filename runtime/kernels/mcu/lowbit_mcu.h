@@ -44,6 +44,9 @@ typedef struct {
   int32_t in_zero_point, out_zero_point, clamp_min, clamp_max;
   const int8_t *weight;
   const int32_t *bias, *multiplier, *shift;
+  /* 0: round(acc * m / 2^s) half away from zero; 1: TFLite's doubling
+     high multiply then rounding shift (equal to TensorFlow Lite Micro). */
+  int32_t tflite_rounding;
 } lowbit_mcu_conv_t;
 
 /* Fully connected and 1x1 convolution (NHWC pixels are rows):
@@ -54,6 +57,7 @@ typedef struct {
   int32_t out_zero_point, clamp_min, clamp_max;
   const int8_t *weight;
   const int32_t *bias, *multiplier, *shift;
+  int32_t tflite_rounding; /* as in lowbit_mcu_conv_t */
 } lowbit_mcu_fc_t;
 
 typedef struct {

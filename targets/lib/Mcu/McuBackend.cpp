@@ -43,11 +43,13 @@ public:
   }
   bool supportsInt8Activations() const override { return true; }
   void buildLoweringPipeline(OpPassManager &pm,
-                             const TargetOptions &) const override {
+                             const TargetOptions &options) const override {
     OpPassManager &funcPm = pm.nest<func::FuncOp>();
     funcPm.addPass(createCanonicalizerPass());
     funcPm.addPass(createCSEPass());
-    funcPm.addPass(createLowerToIntegerPass());
+    LowerToIntegerPassOptions lowering;
+    lowering.rounding = options.integerRounding;
+    funcPm.addPass(createLowerToIntegerPass(lowering));
     funcPm.addPass(createCSEPass());
   }
   FailureOr<TargetArtifact> emit(ModuleOp module, const TargetOptions &options,

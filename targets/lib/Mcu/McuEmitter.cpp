@@ -195,6 +195,12 @@ bool isOrderKeeping(OnnxNodeOp node) {
   return true;
 }
 
+/// 1 when a qconv2d / qlinear asks for TFLite's requantization.
+int tfliteRounding(Operation *op) {
+  auto r = op->getAttrOfType<RoundingModeAttr>("rounding");
+  return r && r.getValue() == RoundingMode::DoublingHighMul ? 1 : 0;
+}
+
 /// How a code tensor's bytes are ordered. The IR is NCHW; the kernels read
 /// 4-D activations channels-last, so every 4-D value an integer layer
 /// makes is stored NHWC, and a value crosses between the two orders only
@@ -619,8 +625,9 @@ LogicalResult Emitter::emitOp(Operation *op) {
       return failure();
     std::string wname = array(key + "w", "int8_t", values(w));
     ds << llvm::formatv("static const lowbit_mcu_fc_t {0} = {{{1}, {2}, {3}, "
-                        "{4}, {5}, {6}, {7}, {8}};\n",
-                        p, m, k, n, zp(out), lo, hi, wname, *arrs);
+                        "{4}, {5}, {6}, {7}, {8}, {9}};\n",
+                        p, m, k, n, zp(out), lo, hi, wname, *arrs,
+                        tfliteRounding(o));
     os << llvm::formatv("  lowbit_mcu_fc_s8(&{0}, {1}, {2});\n", p,
                         operandPtr(o, 0), resultPtr(out));
     layer.macs = m * k * n;
@@ -647,10 +654,11 @@ LogicalResult Emitter::emitOp(Operation *op) {
         return failure();
       std::string wname = array(key + "w", "int8_t", values(*w));
       ds << llvm::formatv("static const lowbit_mcu_fc_t {0} = {{{1}, {2}, {3}, "
-                          "{4}, {5}, {6}, {7}, {8}};\n",
+                          "{4}, {5}, {6}, {7}, {8}, {9}};\n",
                           p, x[0] * x[2] * x[3], x[1], wd[0],
                           zp(conv.getOutput()), int64_t(conv.getClampMin()),
-                          int64_t(conv.getClampMax()), wname, *arrs);
+                          int64_t(conv.getClampMax()), wname, *arrs,
+                          tfliteRounding(op));
       os << llvm::formatv("  lowbit_mcu_fc_inplace_s8(&{0}, {1}, {2});\n", p,
                           operandPtr(op, 0), ptrOf(ringOf.lookup(op)));
       layer.macs = x[0] * x[2] * x[3] * x[1] * wd[0];
@@ -690,11 +698,12 @@ LogicalResult Emitter::emitOp(Operation *op) {
                           "{3}, {4}, {5}, {6}, {7}, {8}, {9}, ",
                           p, x[0], x[1], x[2], x[3], wd[0], kh, kw, y[2], y[3])
          << llvm::formatv("{0}, {1}, {2}, {3}, {4}, {5}, {6}, {7}, {8}, {9}, "
-                          "{10}, {11}, {12}};\n",
+                          "{10}, {11}, {12}, {13}};\n",
                           st[0], st[1], pad[0], pad[1], dil[0], dil[1], groups,
                           zp(conv.getInput()), zp(conv.getOutput()),
                           int64_t(conv.getClampMin()),
-                          int64_t(conv.getClampMax()), wname, *arrs);
+                          int64_t(conv.getClampMax()), wname, *arrs,
+                          tfliteRounding(op));
       if (ringOf.count(op))
         os << llvm::formatv(
             "  lowbit_mcu_conv_inplace_s8(&{0}, {1}, {2}, {3}, {4});\n", p,

@@ -42,6 +42,9 @@ struct TargetOptions {
   std::string modelName;
   /// Replace outputDir even when it holds files lowbit did not write.
   bool force = false;
+  /// Integer-only targets: requantization of convolutions and linear
+  /// layers, "away" (one rounding) or "tflite" (TFLite Micro's two).
+  std::string integerRounding = "away";
 };
 
 /// What a backend wrote, for the driver's summary line and the report.

@@ -165,6 +165,13 @@ def LowerToIntegerPass : Pass<"lowbit-lower-to-integer", "func::FuncOp"> {
            tensor<12xi32>, tensor<12xi32>) -> tensor<1x12x!quant.uniform<i8:f32, 0.14:14>>
     ```
   }];
+  let options = [
+    Option<"rounding", "rounding", "std::string", "\"away\"",
+           "Requantization of convolutions and linear layers: away (one "
+           "rounding of acc * m / 2^s, half away from zero: the closest to "
+           "the float graph) or tflite (TFLite's doubling high multiply and "
+           "rounding shift, for results equal to TensorFlow Lite Micro's)">
+  ];
   let dependentDialects = ["mlir::arith::ArithDialect",
                            "mlir::quant::QuantDialect"];
 }

@@ -546,6 +546,10 @@ static LogicalResult verifyClamp(Operation *op, Value out, int64_t lo,
 static LogicalResult verifyRequantOperands(Operation *op, int64_t channels,
                                            Value bias, Value multiplier,
                                            Value shift) {
+  auto rounding = op->getAttrOfType<RoundingModeAttr>("rounding");
+  if (rounding && rounding.getValue() == RoundingMode::HalfToEven)
+    return op->emitOpError("rounding must be half_away_from_zero or "
+                           "doubling_high_mul");
   for (auto [v, what] : {std::pair{bias, "bias"},
                          std::pair{multiplier, "multiplier"},
                          std::pair{shift, "shift"}}) {

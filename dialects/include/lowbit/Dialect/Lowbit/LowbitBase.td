@@ -107,9 +107,14 @@ def Lowbit_Granularity : I32EnumAttr<"Granularity", "scale granularity", [
   let cppNamespace = "::mlir::lowbit";
 }
 
+// doubling_high_mul: TFLite's (and CMSIS-NN's) integer requantization,
+// acc * 2^left * m / 2^31 rounded half up, then a right shift rounded half
+// away from zero: two roundings, for results equal to TensorFlow Lite
+// Micro's (lowbit.qconv2d, lowbit.qlinear).
 def Lowbit_RoundingMode : I32EnumAttr<"RoundingMode", "requantization rounding", [
     I32EnumAttrCase<"HalfAwayFromZero", 0, "half_away_from_zero">,
-    I32EnumAttrCase<"HalfToEven", 1, "half_to_even">]> {
+    I32EnumAttrCase<"HalfToEven", 1, "half_to_even">,
+    I32EnumAttrCase<"DoublingHighMul", 2, "doubling_high_mul">]> {
   let cppNamespace = "::mlir::lowbit";
   let genSpecializedAttr = 0;
 }

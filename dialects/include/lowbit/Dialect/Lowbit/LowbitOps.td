@@ -313,7 +313,12 @@ def Lowbit_QConv2DOp : Lowbit_IntOp<"qconv2d"> {
   let description = [{
     `acc[o] = bias[o] + sum (x - zx) * w[o]` over the window (padding reads
     the zero point, i.e. adds 0), then
-    `y = clamp(zy + requant(acc, multiplier[o], shift[o]))`. `weight` is
+    `y = clamp(zy + requant(acc, multiplier[o], shift[o]))`. With
+    `rounding = #lowbit.rounding<doubling_high_mul>` the requantization is
+    TFLite's (SaturatingRoundingDoublingHighMul, then RoundingDivideByPOT):
+    `t = floor(acc * 2^max(31 - s, 0) * m / 2^31 + 1/2)`, then
+    `t / 2^max(s - 31, 0)` rounded half away from zero; two roundings, as
+    TensorFlow Lite Micro and CMSIS-NN compute. `weight` is
     symmetric int8 (zero point 0); `bias`, `multiplier` and `shift` have one
     entry per output channel. Strides, padding and groups as `lowbit.conv2d`.
 
@@ -334,7 +339,9 @@ def Lowbit_QConv2DOp : Lowbit_IntOp<"qconv2d"> {
                        DefaultValuedAttr<DenseI64ArrayAttr, "{0, 0, 0, 0}">:$padding,
                        DefaultValuedAttr<DenseI64ArrayAttr, "{1, 1}">:$dilations,
                        DefaultValuedAttr<I64Attr, "1">:$groups,
-                       I64Attr:$clamp_min, I64Attr:$clamp_max);
+                       I64Attr:$clamp_min, I64Attr:$clamp_max,
+                       DefaultValuedAttr<Lowbit_RoundingModeAttr,
+                                         "RoundingMode::HalfAwayFromZero">:$rounding);
   let results = (outs TensorRankOf<[quant_QuantizedType], [4]>:$output);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias `,` $multiplier `,` $shift attr-dict `:` functional-type(operands, results)
@@ -360,7 +367,9 @@ def Lowbit_QLinearOp : Lowbit_IntOp<"qlinear"> {
                        TensorRankOf<[I32], [1]>:$bias,
                        TensorRankOf<[I32], [1]>:$multiplier,
                        TensorRankOf<[I32], [1]>:$shift,
-                       I64Attr:$clamp_min, I64Attr:$clamp_max);
+                       I64Attr:$clamp_min, I64Attr:$clamp_max,
+                       DefaultValuedAttr<Lowbit_RoundingModeAttr,
+                                         "RoundingMode::HalfAwayFromZero">:$rounding);
   let results = (outs TensorRankOf<[quant_QuantizedType], [2]>:$output);
   let assemblyFormat = [{
     $input `,` $weight `,` $bias `,` $multiplier `,` $shift attr-dict `:` functional-type(operands, results)
