@@ -513,6 +513,9 @@ int runCompile(const CompileArgs &args, DialectRegistry &registry) {
     report["model"] = args.model;
     report["target"] = args.target;
     report["package_weight_bytes"] = artifact->weightBytes;
+    report["arena_bytes"] = artifact->arenaBytes;
+    if (!artifact->arenaPeakLayer.empty())
+      report["arena_peak_layer"] = artifact->arenaPeakLayer;
     if (!lowbit_tool::writeQuantReport(args.quant, {report}))
       return kInvalid;
   }

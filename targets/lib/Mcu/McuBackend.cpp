@@ -73,6 +73,7 @@ public:
     out.arenaBytes = artifact->arenaBytes;
     out.weightBytes = artifact->weightBytes;
     out.steps = artifact->layers.size();
+    out.arenaPeakLayer = artifact->peakLayer;
     out.note = "arena peak at '" + artifact->peakLayer + "' (" +
                "macro " + StringRef(artifact->name).upper() + "_ARENA_BYTES)";
     return out;

@@ -57,6 +57,8 @@ struct TargetArtifact {
   size_t steps = 0;
   /// A backend's own line for the summary (the MCU's peak layer).
   std::string note;
+  /// The node where the arena is fullest ("" when not tracked).
+  std::string arenaPeakLayer;
 };
 
 class TargetBackend {
