@@ -59,8 +59,12 @@ void mlir::lowbit::logQuantFact(func::FuncOp func, StringRef key,
 std::vector<Operation *> mlir::lowbit::getQuantizableLayers(func::FuncOp func) {
   std::vector<Operation *> layers;
   func.walk([&](Operation *op) {
-    auto w = op->getOperand(1);
-    if (isa<LinearOp, Conv2DOp>(op) && w.getDefiningOp<arith::ConstantOp>() &&
+    // Only layers have a weight operand (reading operand 1 of any other op
+    // overran its operand list: found by LOWBIT_SANITIZE=1).
+    if (!isa<LinearOp, Conv2DOp>(op))
+      return;
+    Value w = op->getOperand(1);
+    if (w.getDefiningOp<arith::ConstantOp>() &&
         cast<ShapedType>(w.getType()).getElementType().isF32())
       layers.push_back(op);
   });
