@@ -195,6 +195,16 @@ bool isOrderKeeping(OnnxNodeOp node) {
   return true;
 }
 
+/// A 1x1, stride-1, unpadded convolution with one group: a matrix product
+/// over NHWC pixels.
+bool isPointwise(QConv2DOp conv) {
+  auto wt = conv.getWeight().getType();
+  return conv.getGroups() == 1 && wt.getDimSize(2) == 1 &&
+         wt.getDimSize(3) == 1 &&
+         llvm::all_of(conv.getStrides(), [](int64_t v) { return v == 1; }) &&
+         llvm::all_of(conv.getPadding(), [](int64_t v) { return v == 0; });
+}
+
 /// 1 when a qconv2d / qlinear asks for TFLite's requantization.
 int tfliteRounding(Operation *op) {
   auto r = op->getAttrOfType<RoundingModeAttr>("rounding");
@@ -299,10 +309,9 @@ bool Emitter::canRunInPlace(QConv2DOp conv) {
   int64_t groups = conv.getGroups();
   bool depthwise = groups == in.getDimSize(1) && groups > 1 &&
                    wt.getDimSize(0) == groups;
-  bool pointwise = wt.getDimSize(2) == 1 && wt.getDimSize(3) == 1;
-  bool padFree = llvm::all_of(conv.getPadding(), [](int64_t v) { return v == 0; });
+  bool oneByOne = wt.getDimSize(2) == 1 && wt.getDimSize(3) == 1;
   return in.getShape() == out.getShape() && (groups == 1 || depthwise) &&
-         (!pointwise || padFree) &&
+         (!oneByOne || depthwise || isPointwise(conv)) &&
          llvm::all_of(conv.getStrides(), [](int64_t v) { return v == 1; }) &&
          llvm::all_of(conv.getDilations(), [](int64_t v) { return v == 1; }) &&
          conv.getPadding()[0] < wt.getDimSize(2) && consumable(conv.getInput()) &&
@@ -412,48 +421,30 @@ LogicalResult Emitter::classify() {
       return fail(op, "this op has no integer form; only int8 QDQ graphs "
                       "whose every layer lowers to integers compile for MCUs");
     }
-    if (auto conv = dyn_cast<QConv2DOp>(op); conv && canRunInPlace(conv)) {
-      // The output overwrites the input row by row (a ring of pad_top + 1
-      // output rows in scratch): one feature map less at this step.
-      operand(0, Layout::Nhwc);
-      int b = operandBuffer[{op, 0u}];
-      bufferOf[conv.getOutput()] = b;
-      layoutOf[conv.getOutput()] = Layout::Nhwc;
-      auto in = conv.getInput().getType();
-      auto wt = conv.getWeight().getType();
-      bool pointwise = wt.getDimSize(2) == 1 && wt.getDimSize(3) == 1 &&
-                       conv.getGroups() == 1;
-      ringOf[op] = ranges.size();
-      // Pointwise: two output pixels; otherwise pad_top + 1 output rows.
-      ranges.push_back({pointwise ? 2 * in.getDimSize(1)
-                                  : (conv.getPadding()[0] + 1) *
-                                        in.getDimSize(3) * in.getDimSize(1),
-                        s, s});
-      if (conv.getGroups() == 1 && !pointwise) {
-        scratchOf[op] = ranges.size();
-        ranges.push_back({wt.getDimSize(1) * wt.getDimSize(2) *
-                              wt.getDimSize(3),
-                          s, s});
-      }
-      continue;
-    }
     if (isa<QConv2DOp, QPool2DOp>(op)) {
       operand(0, Layout::Nhwc);
-      newBuffer(op->getResult(0), s, Layout::Nhwc);
-      if (auto conv = dyn_cast<QConv2DOp>(op)) {
-        // The patch of a groups == 1 convolution that is not 1x1.
+      auto conv = dyn_cast<QConv2DOp>(op);
+      if (conv && canRunInPlace(conv)) {
+        // The output overwrites the input: pointwise two pixels at a time,
+        // otherwise row by row through a ring of pad_top + 1 output rows.
+        bufferOf[conv.getOutput()] = operandBuffer[{op, 0u}];
+        layoutOf[conv.getOutput()] = Layout::Nhwc;
+        auto in = conv.getInput().getType();
+        ringOf[op] = ranges.size();
+        ranges.push_back({isPointwise(conv)
+                              ? 2 * in.getDimSize(1)
+                              : (conv.getPadding()[0] + 1) * in.getDimSize(3) *
+                                    in.getDimSize(1),
+                          s, s});
+      } else {
+        newBuffer(op->getResult(0), s, Layout::Nhwc);
+      }
+      // The patch a groups == 1 convolution gathers its windows into.
+      if (conv && conv.getGroups() == 1 && !isPointwise(conv)) {
         auto wt = conv.getWeight().getType();
-        bool pointwise = wt.getDimSize(2) == 1 && wt.getDimSize(3) == 1 &&
-                         llvm::all_of(conv.getStrides(),
-                                      [](int64_t v) { return v == 1; }) &&
-                         llvm::all_of(conv.getPadding(),
-                                      [](int64_t v) { return v == 0; });
-        if (conv.getGroups() == 1 && !pointwise) {
-          scratchOf[op] = ranges.size();
-          ranges.push_back({wt.getDimSize(1) * wt.getDimSize(2) *
-                                wt.getDimSize(3),
-                            s, s});
-        }
+        scratchOf[op] = ranges.size();
+        ranges.push_back(
+            {wt.getDimSize(1) * wt.getDimSize(2) * wt.getDimSize(3), s, s});
       }
       continue;
     }
@@ -643,9 +634,7 @@ LogicalResult Emitter::emitOp(Operation *op) {
                       dil = conv.getDilations();
     int64_t groups = conv.getGroups(), cg = wd[1], kh = wd[2], kw = wd[3];
     layer.macs = y[0] * y[1] * y[2] * y[3] * cg * kh * kw;
-    bool pointwise = groups == 1 && kh == 1 && kw == 1 &&
-                     llvm::all_of(st, [](int64_t v) { return v == 1; }) &&
-                     llvm::all_of(pad, [](int64_t v) { return v == 0; });
+    bool pointwise = isPointwise(conv);
     if (pointwise && ringOf.count(op)) {
       // In place: each pair of output pixels goes through a 2-pixel buffer.
       layer.kernel = "pointwise conv (in place)";

@@ -63,6 +63,13 @@ std::optional<Board> boardFor(StringRef cpu) {
   return std::nullopt;
 }
 
+/// `base/file`.
+std::string joinPath(StringRef base, StringRef file) {
+  SmallString<256> p(base);
+  llvm::sys::path::append(p, file);
+  return std::string(p);
+}
+
 std::string harness(const McuArtifact &a, StringRef dir, bool qemu,
                     int64_t samples) {
   std::string s;
@@ -203,18 +210,10 @@ LogicalResult mlir::lowbit::runMcuArtifact(StringRef dir,
     return failure();
   }
   llvm::sys::fs::make_absolute(work);
-  auto at = [&](StringRef f) {
-    SmallString<256> p(work);
-    llvm::sys::path::append(p, f);
-    return std::string(p);
-  };
+  auto at = [&](StringRef f) { return joinPath(work, f); };
   SmallString<256> src(dir);
   llvm::sys::fs::make_absolute(src);
-  auto inSrc = [&](StringRef f) {
-    SmallString<256> p(src);
-    llvm::sys::path::append(p, f);
-    return std::string(p);
-  };
+  auto inSrc = [&](StringRef f) { return joinPath(src, f); };
   if (!writeFile(at("harness.c"), harness(artifact, work, qemu, samples), error))
     return failure();
   for (auto [i, data] : llvm::enumerate(inputs)) {
@@ -311,23 +310,18 @@ LogicalResult mlir::lowbit::measureMcuFootprint(StringRef dir,
     error = "cannot create a build folder: " + ec.message();
     return failure();
   }
-  auto at = [&](StringRef f) {
-    SmallString<256> p(work);
-    llvm::sys::path::append(p, f);
-    return std::string(p);
-  };
+  auto at = [&](StringRef f) { return joinPath(work, f); };
   SmallString<256> src(dir);
   llvm::sys::fs::make_absolute(src);
   llvm::scope_exit cleanup(
       [&] { llvm::sys::fs::remove_directories(work); });
   std::vector<std::string> objects;
   for (std::string file : {artifact.name + ".c", std::string("lowbit_mcu.c")}) {
-    SmallString<256> in(src);
-    llvm::sys::path::append(in, file);
+    std::string in = joinPath(src, file);
     std::string obj = at(file + ".o");
     std::vector<std::string> cmd = {"arm-none-eabi-gcc", "-std=c99", "-O2",
                                     "-fstack-usage", "-I" + src.str().str(),
-                                    "-c", std::string(in), "-o", obj};
+                                    "-c", in, "-o", obj};
     cmd.insert(cmd.begin() + 3, flags.begin(), flags.end());
     if (!runProgram(cmd, at("build.log"), error))
       return failure();

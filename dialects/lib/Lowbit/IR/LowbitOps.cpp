@@ -541,6 +541,15 @@ static LogicalResult verifyClamp(Operation *op, Value out, int64_t lo,
   return success();
 }
 
+/// The codes in and out of an integer op, and its clamp.
+static LogicalResult verifyCodes(Operation *op, Value in, Value out,
+                                 int64_t lo, int64_t hi) {
+  if (failed(verifyInt8Value(op, in, "input")) ||
+      failed(verifyInt8Value(op, out, "result")))
+    return failure();
+  return verifyClamp(op, out, lo, hi);
+}
+
 /// bias, multiplier and shift: one entry per output channel; shifts in
 /// [0, 62] and multipliers non-negative where they are constants.
 static LogicalResult verifyRequantOperands(Operation *op, int64_t channels,
@@ -575,9 +584,8 @@ static LogicalResult verifyRequantOperands(Operation *op, int64_t channels,
 }
 
 LogicalResult QConv2DOp::verify() {
-  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
-      failed(verifyInt8Value(*this, getOutput(), "result")) ||
-      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+  if (failed(verifyCodes(*this, getInput(), getOutput(),
+                         int64_t(getClampMin()), int64_t(getClampMax()))))
     return failure();
   if (getStrides().size() != 2 || getDilations().size() != 2 ||
       getPadding().size() != 4)
@@ -602,9 +610,8 @@ LogicalResult QConv2DOp::verify() {
 }
 
 LogicalResult QLinearOp::verify() {
-  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
-      failed(verifyInt8Value(*this, getOutput(), "result")) ||
-      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+  if (failed(verifyCodes(*this, getInput(), getOutput(),
+                         int64_t(getClampMin()), int64_t(getClampMax()))))
     return failure();
   auto in = getInput().getType();
   auto w = getWeight().getType();
@@ -633,9 +640,8 @@ LogicalResult QAddOp::verify() {
 }
 
 LogicalResult QPool2DOp::verify() {
-  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
-      failed(verifyInt8Value(*this, getOutput(), "result")) ||
-      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+  if (failed(verifyCodes(*this, getInput(), getOutput(),
+                         int64_t(getClampMin()), int64_t(getClampMax()))))
     return failure();
   if (getKind() != "max" && getKind() != "avg")
     return emitOpError() << "kind must be \"max\" or \"avg\", got \""
@@ -671,9 +677,8 @@ LogicalResult QLutOp::verify() {
 }
 
 LogicalResult QSoftmaxOp::verify() {
-  if (failed(verifyInt8Value(*this, getInput(), "input")) ||
-      failed(verifyInt8Value(*this, getOutput(), "result")) ||
-      failed(verifyClamp(*this, getOutput(), int64_t(getClampMin()), int64_t(getClampMax()))))
+  if (failed(verifyCodes(*this, getInput(), getOutput(),
+                         int64_t(getClampMin()), int64_t(getClampMax()))))
     return failure();
   if (failed(verifySameShape(*this, getInput(), getOutput())))
     return failure();
