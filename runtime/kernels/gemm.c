@@ -46,6 +46,7 @@ typedef struct gemm_task_t {
   lowbit_ukernel2_fn uk2; // NULL when the ISA has no two-panel kernel
   int pack_a;             // pack A blocks k-major (AVX-512 path)
   const lowbit_qweight_t *wq; // quantized weights instead of |w|
+  const lowbit_lowrank_t *lr; // low-rank branch added in the epilogue
 } gemm_task_t;
 
 /// Codebook formats (nf4, fp4, fp8): each unsigned code indexes |lut|.
@@ -151,6 +152,26 @@ static void decode_panel(const lowbit_qweight_t *wq, int64_t k, int64_t p,
   }
 }
 
+/// The low-rank branch's left factor for panel |p| (16 output channels x
+/// rank), as f32 in the micro-kernels' layout: the packed panel itself or
+/// its decoded copy in |buf|.
+static const float *lowrank_panel(const lowbit_lowrank_t *lr, int64_t p,
+                                  float *buf) {
+  if (!lr->left_q)
+    return lr->left + p * lr->rank * LOWBIT_PANEL;
+  decode_panel(lr->left_q, lr->rank, p, 0, lr->rank, buf);
+  return buf;
+}
+
+/// acc += (x·Rᵀ)[rows] · L[panel]ᵀ: the branch's rank-long products for
+/// the tile, added before the epilogue so the output is written once.
+static void add_lowrank(const gemm_task_t *t, int64_t r0, int64_t mr,
+                        const float *lpanel, float *acc, float *tmp) {
+  const lowbit_lowrank_t *lr = t->lr;
+  t->uk(mr, lr->rank, lr->xr + r0 * lr->rank, lr->rank, lpanel, tmp);
+  for (int64_t i = 0; i < mr * LOWBIT_PANEL; ++i)
+    acc[i] += tmp[i];
+}
 
 /// Packs rows [m0, m1) x [k0, k0 + kc) of A into MR-row tiles, k-major,
 /// zero-padding the last tile.
@@ -219,6 +240,11 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
   float acc[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
   float acc2[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
   float decoded[2 * KC * LOWBIT_PANEL] __attribute__((aligned(64)));
+  // The branch's left panels (rank <= LOWBIT_LOWRANK_MAX) and its products.
+  float lr_dec[2 * LOWBIT_LOWRANK_MAX * LOWBIT_PANEL]
+      __attribute__((aligned(64)));
+  float lr_acc[LOWBIT_MR_MAX * LOWBIT_PANEL] __attribute__((aligned(64)));
+  const float *lp0 = NULL, *lp1 = NULL;
   int64_t panels = (t->n + LOWBIT_PANEL - 1) / LOWBIT_PANEL;
   for (int64_t task = begin; task < end; ++task) {
     int64_t mb = task / t->panel_groups, pg = task % t->panel_groups;
@@ -239,6 +265,13 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
           decode_panel(t->wq, t->k, p, k0, kc, decoded);
           panel = decoded;
         }
+        int branch = last && t->lr;
+        if (branch) {
+          lp0 = lowrank_panel(t->lr, p, lr_dec);
+          if (t->uk2 && p + 1 < p1)
+            lp1 = lowrank_panel(t->lr, p + 1,
+                                lr_dec + LOWBIT_LOWRANK_MAX * LOWBIT_PANEL);
+        }
         if (t->uk2 && p + 1 < p1) {
           const float *next = panel + t->k * LOWBIT_PANEL;
           if (t->wq) {
@@ -257,6 +290,10 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
               t->uk2(mr, kc, t->a + r * t->lda + k0, t->lda, panel, next,
                      acc, acc2);
             }
+            if (branch) {
+              add_lowrank(t, r, mr, lp0, acc, lr_acc);
+              add_lowrank(t, r, mr, lp1, acc2, lr_acc);
+            }
             epilogue(t, acc, r, mr, p * LOWBIT_PANEL, first, last);
             epilogue(t, acc2, r, mr, (p + 1) * LOWBIT_PANEL, first, last);
           }
@@ -266,6 +303,8 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
         for (int64_t r = m0; r < m1; r += t->mr) {
           int64_t mr = m1 - r < t->mr ? m1 - r : t->mr;
           t->uk(mr, kc, t->a + r * t->lda + k0, t->lda, panel, acc);
+          if (branch)
+            add_lowrank(t, r, mr, lp0, acc, lr_acc);
           epilogue(t, acc, r, mr, p * LOWBIT_PANEL, first, last);
         }
       }
@@ -284,12 +323,14 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
 
 static void sgemm(const lowbit_exec_t *exec, int64_t m, int64_t n, int64_t k,
                   const float *a, int64_t lda, const float *w_packed,
-                  const lowbit_qweight_t *wq, const float *bias, float *c,
-                  int64_t ldc_m, int64_t ldc_n, int act) {
+                  const lowbit_qweight_t *wq, const lowbit_lowrank_t *lr,
+                  const float *bias, float *c, int64_t ldc_m, int64_t ldc_n,
+                  int act) {
   if (m <= 0 || n <= 0)
     return;
   gemm_task_t t;
   t.wq = wq;
+  t.lr = lr && lr->rank > 0 ? lr : NULL;
   t.uk2 = NULL;
   t.pack_a = 0;
   uint32_t cpu = exec->cpu;
@@ -346,14 +387,31 @@ void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
                            int64_t k, const float *a, int64_t lda,
                            const float *w_packed, const float *bias, float *c,
                            int64_t ldc_m, int64_t ldc_n, int act) {
-  sgemm(exec, m, n, k, a, lda, w_packed, NULL, bias, c, ldc_m, ldc_n, act);
+  sgemm(exec, m, n, k, a, lda, w_packed, NULL, NULL, bias, c, ldc_m, ldc_n,
+        act);
 }
 
 void lowbit_k_sgemm_wq(const lowbit_exec_t *exec, int64_t m, int64_t n,
                        int64_t k, const float *a, int64_t lda,
                        const lowbit_qweight_t *w, const float *bias, float *c,
                        int64_t ldc, int act) {
-  sgemm(exec, m, n, k, a, lda, NULL, w, bias, c, ldc, 1, act);
+  sgemm(exec, m, n, k, a, lda, NULL, w, NULL, bias, c, ldc, 1, act);
+}
+
+void lowbit_k_sgemm_lowrank(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                            int64_t k, const float *a, int64_t lda,
+                            const float *w_packed, const lowbit_qweight_t *wq,
+                            const lowbit_lowrank_t *lr, const float *bias,
+                            float *c, int64_t ldc, int act) {
+  if (lr && lr->rank > 0 && k > 0) {
+    // x·Rᵀ once for all rows (M x rank, into lr->xr), then the layer's
+    // GEMM with L·(x·Rᵀ) added in its last K block's epilogue.
+    sgemm(exec, m, lr->rank, k, a, lda, lr->right, lr->right_q, NULL, NULL,
+          lr->xr, lr->rank, 1, LOWBIT_ACT_NONE);
+    sgemm(exec, m, n, k, a, lda, w_packed, wq, lr, bias, c, ldc, 1, act);
+    return;
+  }
+  sgemm(exec, m, n, k, a, lda, w_packed, wq, NULL, bias, c, ldc, 1, act);
 }
 
 int64_t lowbit_k_sgemm_scratch(int64_t n, int64_t k) {

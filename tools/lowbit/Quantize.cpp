@@ -115,6 +115,21 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
                   "feedback through the calibration Hessian, GPTQ; needs "
                   "--calib)")
       ->group("Quantization");
+  cmd->add_option("--lowrank", args.pass.lowrank,
+                  "Keep a rank-R branch beside each quantized linear layer "
+                  "that compensates its quantization error (x·Wᵀ + "
+                  "(x·Rᵀ)·Lᵀ, fused into the x86 GEMM); 0 (default): none")
+      ->group("Quantization");
+  cmd->add_option("--lowrank-method", args.pass.lowrankMethod,
+                  "How the branch is chosen: svd (truncated SVD of W - Q(W), "
+                  "default), eora (the error as the calibration inputs see "
+                  "it; needs --calib) or svdquant (the top singular part of "
+                  "W first, the residual quantized)")
+      ->group("Quantization");
+  cmd->add_option("--lowrank-bits", args.pass.lowrankBits,
+                  "Storage of the branch's factors: 8 (int8 per row, "
+                  "default) or 32 (f32)")
+      ->group("Quantization");
   cmd->add_option("--embeddings", args.pass.embeddings,
                   "Quantize embedding tables (the constant data of Gather "
                   "along axis 0) to FMT[/gSIZE] (int2..int8, nf4, fp8_e4m3, "

@@ -413,6 +413,29 @@ executeOp(Operation &op, const KernelTable &kernels,
       return failure();
     ctx.outputs = {*w};
     result = success();
+  } else if (isa<LowRankOp, LoraOp>(op)) {
+    // lowrank(W, L, R) = W + L·R; lora(W, A, B) = W + (alpha / r)·B·A. The
+    // sum is formed in double and rounded once (targets add the branch's
+    // product to the layer's instead: equal up to f32 rounding).
+    bool lora = isa<LoraOp>(op);
+    where = lora ? "lowbit.lora" : "lowbit.lowrank";
+    const Tensor &w = *ctx.inputs[0];
+    const Tensor &left = *ctx.inputs[lora ? 2 : 1];
+    const Tensor &right = *ctx.inputs[lora ? 1 : 2];
+    int64_t n = w.dim(0), k = w.dim(1), r = left.dim(1);
+    double scale = lora ? cast<LoraOp>(op).getAlpha().convertToDouble() / r
+                        : 1.0;
+    Tensor out = Tensor::zeros(DType::F32, w.shape());
+    float *o = out.data<float>();
+    for (int64_t i = 0; i < n; ++i)
+      for (int64_t j = 0; j < k; ++j) {
+        double acc = 0;
+        for (int64_t t = 0; t < r; ++t)
+          acc += left.getDouble(i * r + t) * right.getDouble(t * k + j);
+        o[i * k + j] = float(w.getDouble(i * k + j) + scale * acc);
+      }
+    ctx.outputs = {out};
+    result = success();
   } else if (isa<LinearOp, Conv2DOp, MatmulOp>(op)) {
     where = op.getName().getStringRef().str();
     result = runLayerOp(&op, ctx, kernels);

@@ -65,8 +65,31 @@ double getF64(DictionaryAttr d, StringRef key) {
 
 /// A layer's packed weight as a candidate (format, group) and its scale
 /// width; f32 when it is not packed.
+/// The weight a layer reads, below any lowbit.lowrank branch.
+Value baseWeight(Operation *layer) {
+  Value w = layer->getOperand(1);
+  if (auto lr = w.getDefiningOp<LowRankOp>())
+    return lr.getWeight();
+  return w;
+}
+
+/// Bits of a stored f32 constant or lowbit.qweight (codes + scales).
+double storedBits(Value v) {
+  auto t = cast<ShapedType>(v.getType());
+  if (auto qw = v.getDefiningOp<QWeightOp>()) {
+    SchemeAttr s = qw.getScheme();
+    return quantizedBits(s.getFormat(), t.getDimSize(0),
+                         t.getNumElements() / t.getDimSize(0),
+                         s.getGranularity() == Granularity::Group
+                             ? s.getGroupSize()
+                             : 0,
+                         s.getScaleType().getIntOrFloatBitWidth());
+  }
+  return 32.0 * t.getNumElements();
+}
+
 std::pair<WeightCandidate, unsigned> packedAs(Operation *layer) {
-  auto qw = layer->getOperand(1).getDefiningOp<QWeightOp>();
+  auto qw = baseWeight(layer).getDefiningOp<QWeightOp>();
   if (!qw)
     return {WeightCandidate{}, 32};
   SchemeAttr s = qw.getScheme();
@@ -157,15 +180,20 @@ struct QuantReportPass : lowbit::impl::QuantReportPassBase<QuantReportPass> {
     func.walk([&](Operation *op) {
       if (!isa<LinearOp, Conv2DOp>(op))
         return;
-      Value w = op->getOperand(1);
+      Value w = baseWeight(op);
       if (!w.getDefiningOp<arith::ConstantOp>() && !w.getDefiningOp<QWeightOp>())
         return;
+      auto branch = op->getOperand(1).getDefiningOp<LowRankOp>();
+      double branchBits = branch ? storedBits(branch.getLeft()) +
+                                       storedBits(branch.getRight())
+                                 : 0.0;
       auto wt = cast<ShapedType>(w.getType());
       int64_t r = wt.getDimSize(0), k = wt.getNumElements() / r;
       auto [c, scaleBits] = packedAs(op);
       double bits = c.format ? quantizedBits(*c.format, r, k, c.groupSize,
                                              scaleBits)
                              : 32.0 * r * k;
+      bits += branchBits;
       double n = double(r) * k;
       totalBits += bits;
       totalWeights += n;
@@ -178,6 +206,11 @@ struct QuantReportPass : lowbit::impl::QuantReportPassBase<QuantReportPass> {
                   {"bits", bits},
                   {"bits_per_weight", bits / n},
                   {"bytes", std::ceil(bits / 8)}};
+      if (branch) {
+        row["lowrank_rank"] =
+            cast<ShapedType>(branch.getLeft().getType()).getDimSize(1);
+        row["lowrank_bytes"] = std::ceil(branchBits / 8);
+      }
       if (auto sens = op->getAttrOfType<DictionaryAttr>(kSensitivityAttr)) {
         double energy = getF64(sens, "weight_energy");
         row["gain"] = getF64(sens, "gain");

@@ -70,6 +70,23 @@ LogicalResult mlir::lowbit::buildQuantizePipeline(
   if (o.smooth > 0 && gptq)
     return usage("--smooth with --rounding gptq is not supported yet (the "
                  "calibration Hessian would need the smoothing too)");
+  if (o.lowrank < 0 || o.lowrank > 256)
+    return usage("--lowrank must be a rank in [0, 256], got " +
+                 std::to_string(o.lowrank));
+  if (o.lowrankMethod != "svd" && o.lowrankMethod != "eora" &&
+      o.lowrankMethod != "svdquant")
+    return usage("--lowrank-method must be svd, eora or svdquant, got '" +
+                 o.lowrankMethod + "'");
+  if (o.lowrankBits != 8 && o.lowrankBits != 32)
+    return usage("--lowrank-bits must be 8 or 32, got " +
+                 std::to_string(o.lowrankBits));
+  bool eora = o.lowrank > 0 && o.lowrankMethod == "eora";
+  if (eora && o.calib.empty())
+    return usage("--lowrank-method eora weights the branch by the "
+                 "calibration inputs: add --calib FILE.npz");
+  if (o.lowrank > 0 && o.weights.empty() && !budgeted && !a8)
+    return usage("--lowrank compensates quantization error: give --weights "
+                 "FORMAT or a budget");
   if (o.observer != "mse" && o.observer != "minmax" &&
       o.observer != "percentile")
     return usage("--observer must be mse, percentile or minmax");
@@ -135,7 +152,7 @@ LogicalResult mlir::lowbit::buildQuantizePipeline(
         }))
       analyzed.push_back(k.candidate);
   bool analyze = !analyzed.empty() && (budgeted || gptq || o.report);
-  if (!o.calib.empty() && (analyze || a8)) {
+  if (!o.calib.empty() && (analyze || a8 || eora)) {
     CalibratePassOptions c;
     c.calib = o.calib;
     c.maxSamples = o.calibSamples;
@@ -181,6 +198,9 @@ LogicalResult mlir::lowbit::buildQuantizePipeline(
   w.clip = o.clip;
   w.scaleType = o.scaleType;
   w.rounding = o.rounding;
+  w.lowrankRank = o.lowrank;
+  w.lowrankMethod = o.lowrankMethod;
+  w.lowrankBits = o.lowrankBits;
   pm.addPass(createQuantizeWeightsPass(w));
   QuantReportPassOptions r;
   r.emit = o.report;
@@ -245,6 +265,16 @@ struct QuantizePipelineOptions
   Option<bool> report{*this, "report",
                       llvm::cl::desc("Record lowbit.quant_report"),
                       llvm::cl::init(false)};
+  Option<int64_t> lowrank{*this, "lowrank",
+                          llvm::cl::desc("Rank of the error-compensation "
+                                         "branch of each linear (0: none)"),
+                          llvm::cl::init(0)};
+  Option<std::string> lowrankMethod{*this, "lowrank-method",
+                                    llvm::cl::desc("svd, eora or svdquant"),
+                                    llvm::cl::init("svd")};
+  Option<int64_t> lowrankBits{*this, "lowrank-bits",
+                              llvm::cl::desc("Branch storage: 8 or 32"),
+                              llvm::cl::init(8)};
 
   QuantizeOptions get() const {
     QuantizeOptions o;
@@ -267,6 +297,9 @@ struct QuantizePipelineOptions
     o.embeddings = embeddings;
     o.probeBatches = probeBatches;
     o.report = report;
+    o.lowrank = lowrank;
+    o.lowrankMethod = lowrankMethod;
+    o.lowrankBits = lowrankBits;
     return o;
   }
 };

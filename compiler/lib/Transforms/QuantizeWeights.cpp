@@ -11,6 +11,7 @@
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 #include "lowbit/Quant/Formats.h"
+#include "lowbit/Quant/LowRank.h"
 #include "lowbit/Quant/WeightQuantizer.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
@@ -59,6 +60,18 @@ FailureOr<std::optional<QuantFormat>> mlir::lowbit::parseWeightFormatOptions(
   return fmt;
 }
 
+/// A branch factor as a value: int8 per row (a lowbit.qweight) or f32.
+static Value makeFactor(OpBuilder &b, Location loc, ArrayRef<float> data,
+                        int64_t rows, int64_t cols, int64_t bits,
+                        StringRef name) {
+  auto type = RankedTensorType::get({rows, cols}, b.getF32Type());
+  if (bits == 32)
+    return makeF32Constant(b, loc, type, data, name);
+  QuantizedMatrix q = quantizeMatrix(QuantFormat::Int8, data, rows, cols,
+                                     /*groupSize=*/0, ScaleSearch::Max);
+  return createQWeight(b, loc, type, QuantFormat::Int8, q);
+}
+
 namespace {
 struct QuantizeWeightsPass
     : lowbit::impl::QuantizeWeightsPassBase<QuantizeWeightsPass> {
@@ -84,14 +97,40 @@ struct QuantizeWeightsPass
           << rounding << "'";
       return signalPassFailure();
     }
-    // Layer -> H of its input, for GPTQ (absent: round to nearest).
+    std::optional<LowRankMethod> method = parseLowRankMethod(lowrankMethod);
+    if (!method || lowrankRank < 0 || lowrankRank > 256 ||
+        (lowrankBits != 8 && lowrankBits != 32)) {
+      emitError(getOperation().getLoc())
+          << "lowbit-quantize-weights: lowrank-rank must be in [0, 256], "
+             "lowrank-method svd, eora or svdquant, lowrank-bits 8 or 32; "
+             "got rank "
+          << int64_t(lowrankRank) << ", method '" << lowrankMethod
+          << "', bits " << int64_t(lowrankBits);
+      return signalPassFailure();
+    }
+    bool lowrank = lowrankRank > 0;
+    // Layer -> H of its input, for GPTQ and EoRA (absent: round to nearest).
     llvm::DenseMap<Operation *, ArrayRef<float>> hessians;
     SensitivityResult computed;
-    if (rounding == "gptq" && failed(getHessians(hessians, computed)))
+    bool needH = rounding == "gptq" || (lowrank && method == LowRankMethod::Eora);
+    if (needH &&
+        failed(getHessians(hessians, computed,
+                           rounding == "gptq"
+                               ? "lowbit-quantize-weights{rounding=gptq}"
+                               : "lowbit-quantize-weights{lowrank-method="
+                                 "eora}")))
       return signalPassFailure();
     Builder b(&getContext());
     logQuantFact(getOperation(), "rounding", b.getStringAttr(rounding));
     logQuantFact(getOperation(), "scale_type", b.getStringAttr(scaleType));
+    if (lowrank) {
+      logQuantFact(getOperation(), "lowrank_rank",
+                   b.getI64IntegerAttr(lowrankRank));
+      logQuantFact(getOperation(), "lowrank_method",
+                   b.getStringAttr(lowrankMethod));
+      logQuantFact(getOperation(), "lowrank_bits",
+                   b.getI64IntegerAttr(lowrankBits));
+    }
     WalkResult walk = getOperation().walk([&](Operation *op) {
       if (!isa<LinearOp, Conv2DOp>(op))
         return WalkResult::advance();
@@ -131,10 +170,48 @@ struct QuantizeWeightsPass
         g = 0;
       ScaleSearch search = clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max;
       ArrayRef<float> h = hessians.lookup(op);
+      ArrayRef<float> gptqH = rounding == "gptq" ? h : ArrayRef<float>();
+      bool branch = lowrank && isa<LinearOp>(op);
+      if (branch && method == LowRankMethod::Eora && h.empty()) {
+        op->emitError() << "lowbit-quantize-weights{lowrank-method=eora}: "
+                           "no calibration statistics for layer '"
+                        << getNodeName(op) << "'";
+        return WalkResult::interrupt();
+      }
+      // SVDQuant's order: the top singular part of W stays in the branch,
+      // only the residual is quantized.
+      LowRankFactors factors;
+      SmallVector<float> base = *w;
+      if (branch && method == LowRankMethod::SvdQuant) {
+        factors = truncatedSvd(*w, n, k, lowrankRank);
+        std::vector<float> residual = subtractLowRank(*w, factors);
+        base.assign(residual.begin(), residual.end());
+      }
       QuantizedMatrix q =
-          !h.empty() ? quantizeMatrixGptq(f, *w, n, k, g, h, search, f16)
-                     : quantizeMatrix(f, *w, n, k, g, search, f16);
+          !gptqH.empty() ? quantizeMatrixGptq(f, base, n, k, g, gptqH, search, f16)
+                         : quantizeMatrix(f, base, n, k, g, search, f16);
+      if (branch && method != LowRankMethod::SvdQuant) {
+        // The branch approximates what quantization lost: W - Q(W).
+        std::vector<float> deq = dequantizeMatrix(f, q);
+        std::vector<float> err(n * k);
+        for (int64_t i = 0; i < n * k; ++i)
+          err[i] = (*w)[i] - deq[i];
+        factors = method == LowRankMethod::Eora
+                      ? weightedSvd(err, n, k, lowrankRank, h)
+                      : truncatedSvd(err, n, k, lowrankRank);
+      }
       replaceWeightWithQWeight(op, f, q);
+      if (branch && factors.rank > 0) {
+        OpBuilder b(op);
+        Location loc = op->getLoc();
+        Value qw = op->getOperand(1);
+        Value left = makeFactor(b, loc, factors.left, n, factors.rank,
+                                lowrankBits, "lowrank_left");
+        Value right = makeFactor(b, loc, factors.right, factors.rank, k,
+                                 lowrankBits, "lowrank_right");
+        op->setOperand(1, LowRankOp::create(b, loc, qw.getType(), qw, left,
+                                             right));
+      }
       return WalkResult::advance();
     });
     if (walk.wasInterrupted())
@@ -145,7 +222,7 @@ struct QuantizeWeightsPass
   /// The layer inputs' Hessians: those lowbit-sensitivity kept, or one
   /// calibration run (into `computed`, which owns them).
   LogicalResult getHessians(llvm::DenseMap<Operation *, ArrayRef<float>> &out,
-                            SensitivityResult &computed) {
+                            SensitivityResult &computed, StringRef who) {
     const SensitivityResult *source = nullptr;
     if (auto cached = getCachedAnalysis<SensitivityData>();
         cached && cached->get().valid && cached->get().gptq) {
@@ -153,8 +230,7 @@ struct QuantizeWeightsPass
     } else {
       func::FuncOp func = getOperation();
       CalibrationData &calibration = getAnalysis<CalibrationData>();
-      if (failed(ensureCalibration(func, calibration,
-                                   "lowbit-quantize-weights{rounding=gptq}")))
+      if (failed(ensureCalibration(func, calibration, who)))
         return failure();
       SensitivityOptions opts;
       opts.hessiansOnly = true;

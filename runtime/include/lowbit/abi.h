@@ -123,6 +123,21 @@ typedef struct lowbit_qweight_t {
   const float *zero_points;
 } lowbit_qweight_t;
 
+// A high-precision low-rank branch beside a layer's weight: the layer
+// computes x·Wᵀ + (x·Rᵀ)·Lᵀ without forming W + L·R. R is [rank, K] and L
+// is [N, rank], each either f32 in "f32-panel16" (|right|, |left|) or
+// quantized (|right_q|, |left_q|; the other pointer NULL). |xr| is scratch
+// for x·Rᵀ: M * rank floats. rank <= LOWBIT_LOWRANK_MAX.
+#define LOWBIT_LOWRANK_MAX 256
+typedef struct lowbit_lowrank_t {
+  int64_t rank;
+  const float *right;
+  const lowbit_qweight_t *right_q;
+  const float *left;
+  const lowbit_qweight_t *left_q;
+  float *xr;
+} lowbit_lowrank_t;
+
 // C[m, n] = act(sum_k A[m, k] * W[n, k] + bias[n]) with W in "f32-panel16"
 // layout. A is row-major with leading dimension |lda|; C element (m, n) is
 // at C[m * ldc_m + n * ldc_n]. |bias| may be NULL. Parallel over the pool.
@@ -130,6 +145,17 @@ void lowbit_k_sgemm_packed(const lowbit_exec_t *exec, int64_t m, int64_t n,
                            int64_t k, const float *a, int64_t lda,
                            const float *w_packed, const float *bias, float *c,
                            int64_t ldc_m, int64_t ldc_n, int act);
+
+// C[m, n] = act(x·Wᵀ + (x·Rᵀ)·Lᵀ + bias) for a weight W given as f32
+// panels (|w_packed|) or quantized (|wq|, the other NULL) with the low-rank
+// branch |lr| (see lowbit_lowrank_t; NULL or rank 0: no branch). The branch
+// is added in the GEMM's epilogue, so C is written once; x·Rᵀ is one small
+// GEMM before it.
+void lowbit_k_sgemm_lowrank(const lowbit_exec_t *exec, int64_t m, int64_t n,
+                            int64_t k, const float *a, int64_t lda,
+                            const float *w_packed, const lowbit_qweight_t *wq,
+                            const lowbit_lowrank_t *lr, const float *bias,
+                            float *c, int64_t ldc, int act);
 
 // Bytes of scratch lowbit_k_sgemm needs to pack a [K, N] operand.
 int64_t lowbit_k_sgemm_scratch(int64_t n, int64_t k);

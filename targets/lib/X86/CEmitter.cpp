@@ -95,6 +95,20 @@ LogicalResult Emitter::classify() {
       info[op->getResult(0)].kind = Kind::Constant; // packed in planWeights
       continue;
     }
+    if (auto lr = dyn_cast<LowRankOp>(op)) {
+      // Never formed: the layer adds the branch in its GEMM's epilogue.
+      for (OpOperand &use : lr->getUses())
+        if (!isa<LinearOp>(use.getOwner()) || use.getOperandNumber() != 1)
+          return fail(op, "a low-rank branch runs only as the weight of a "
+                          "linear layer");
+      auto lt = cast<RankedTensorType>(lr.getLeft().getType());
+      if (lt.getDimSize(1) > LOWBIT_LOWRANK_MAX)
+        return fail(op, "rank " + std::to_string(lt.getDimSize(1)) +
+                            " is above the kernels' " +
+                            std::to_string(LOWBIT_LOWRANK_MAX));
+      info[lr.getResult()].kind = Kind::Constant;
+      continue;
+    }
     if (isa<DequantizeOp>(op) && op->hasOneUse() &&
         w8a8Input(*op->getUsers().begin())) {
       info[op->getResult(0)].kind = Kind::Fused; // read as u8 by the layer
@@ -262,6 +276,14 @@ FailureOr<X86Artifact> Emitter::run() {
       p.kw = wt.getDimSize(3);
       p.groups = conv.getGroups();
       addScratch(op, lowbit_k_conv2d_scratch(&p));
+    } else if (auto linear = dyn_cast<LinearOp>(op);
+               linear && linear.getWeight().getDefiningOp<LowRankOp>()) {
+      // x·Rᵀ of every row: M x rank floats.
+      auto lr = linear.getWeight().getDefiningOp<LowRankOp>();
+      int64_t k = lr.getRight().getType().getDimSize(1);
+      int64_t rank = lr.getRight().getType().getDimSize(0);
+      addScratch(op, linear.getInput().getType().getNumElements() / k * rank *
+                         4);
     } else if (auto node = dyn_cast<OnnxNodeOp>(op);
                node && node.getOpType() == "MatMul") {
       auto b = tensorType(node.getInputs()[1]);

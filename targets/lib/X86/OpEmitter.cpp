@@ -39,7 +39,8 @@ std::optional<SmallVector<int64_t>> constInts(Value v) {
 }
 
 LogicalResult Emitter::emitOp(Operation *op) {
-  if (isa<arith::ConstantOp, NoValueOp, func::ReturnOp, QWeightOp>(op))
+  if (isa<arith::ConstantOp, NoValueOp, func::ReturnOp, QWeightOp, LowRankOp>(
+          op))
     return success();
   if (op->getNumResults() >= 1 &&
       (info[op->getResult(0)].kind == Kind::Alias ||
@@ -112,6 +113,60 @@ LogicalResult Emitter::emitOp(Operation *op) {
                         numel, ptr(q.getInput()), float(uq.getScale()),
                         uq.getZeroPoint(), ptr(q.getOutput()));
     report.kind = "quantize";
+    artifact.layers.push_back(report);
+    return success();
+  }
+  if (auto linear = dyn_cast<LinearOp>(op);
+      linear && linear.getWeight().getDefiningOp<LowRankOp>()) {
+    // x·Wᵀ + (x·Rᵀ)·Lᵀ with the branch in the GEMM's epilogue.
+    auto lr = linear.getWeight().getDefiningOp<LowRankOp>();
+    auto wt = cast<RankedTensorType>(lr.getWeight().getType());
+    int64_t k = wt.getDimSize(1), n = wt.getDimSize(0);
+    int64_t rank = lr.getRight().getType().getDimSize(0);
+    int64_t m = linear.getInput().getType().getNumElements() / k;
+    FailureOr<std::string> biasOr = biasPtr(op, linear.getBias());
+    if (failed(biasOr))
+      return failure();
+    // Each operand as f32 panels or a lowbit_qweight_t.
+    int64_t bytes = 0;
+    auto operand = [&](Value v, StringRef q, std::string &f32,
+                       std::string &quant) -> LogicalResult {
+      if (qweights.count(v)) {
+        os << "    const lowbit_qweight_t " << q << " = " << qweightInit(v)
+           << ";\n";
+        quant = ("&" + q).str();
+        f32 = "NULL";
+        bytes += qweights.lookup(v).bytes;
+        return success();
+      }
+      if (info[v].kind != Kind::Constant || info[v].packedOffset < 0)
+        return fail(op, "a low-rank operand is not a compile-time constant");
+      f32 = llvm::formatv("(const float *)(W + {0})", info[v].packedOffset);
+      quant = "NULL";
+      bytes += cast<ShapedType>(v.getType()).getNumElements() * 4;
+      return success();
+    };
+    std::string wF, wQ, lF, lQ, rF, rQ;
+    os << "  {\n";
+    if (failed(operand(lr.getWeight(), "qw", wF, wQ)) ||
+        failed(operand(lr.getLeft(), "ql", lF, lQ)) ||
+        failed(operand(lr.getRight(), "qr", rF, rQ)))
+      return failure();
+    os << llvm::formatv("    const lowbit_lowrank_t lr = {{{0}, {1}, {2}, {3}, "
+                        "{4}, (float *)(A + {5})};\n",
+                        rank, rF, rQ, lF, lQ,
+                        buffers[scratch.lookup(op)].offset);
+    os << llvm::formatv("    lowbit_k_sgemm_lowrank(ex, {0}, {1}, {2}, {3}, "
+                        "{2}, {4}, {5}, &lr, {6}, {7}, {1}, {8});\n  }\n",
+                        m, n, k, ptr(linear.getInput()), wF, wQ, *biasOr,
+                        ptr(linear.getResult()), fusedAct.lookup(op));
+    std::string base = qweights.count(lr.getWeight())
+                           ? qweights.lookup(lr.getWeight()).format
+                           : std::string("f32");
+    report.kind = (llvm::Twine("linear ") + base + "+lowrank" +
+                   std::to_string(rank) + (fusedAct.lookup(op) ? "+relu" : ""))
+                      .str();
+    report.weightBytes = bytes;
     artifact.layers.push_back(report);
     return success();
   }

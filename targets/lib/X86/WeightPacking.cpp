@@ -202,8 +202,9 @@ LogicalResult Emitter::planWeights() {
       Operation *u = use.getOwner();
       if (isa<QWeightOp>(u))
         continue; // repacked with its qweight
-      if (isa<LinearOp, Conv2DOp>(u) && use.getOperandNumber() == 1 &&
-          !isDepthwise(u))
+      if ((isa<LinearOp, Conv2DOp>(u) && use.getOperandNumber() == 1 &&
+           !isDepthwise(u)) ||
+          isa<LowRankOp>(u)) // base and factors: [rows, K] panels alike
         packed = true;
       else
         plain = true;

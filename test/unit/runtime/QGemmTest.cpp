@@ -337,3 +337,131 @@ TEST(RuntimeQGemm, QuantizeU8SameOnEveryIsa) {
       ASSERT_EQ(int(y[i]), int(ref[i])) << isa.name << " x=" << x[i];
   }
 }
+
+namespace {
+/// W [rows, k] f32 -> "f32-panel16".
+std::vector<float> packF32(const std::vector<float> &w, int64_t rows,
+                           int64_t k) {
+  int64_t panels = (rows + 15) / 16;
+  std::vector<float> out(panels * k * 16, 0.0f);
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t kk = 0; kk < k; ++kk)
+      out[((r / 16) * k + kk) * 16 + r % 16] = w[r * k + kk];
+  return out;
+}
+
+/// W [rows, k] int8 codes -> "s8-panel16" with one scale per row.
+void packS8Rows(const std::vector<int8_t> &w, const std::vector<float> &s,
+                int64_t rows, int64_t k, std::vector<uint8_t> &packed,
+                std::vector<float> &scales) {
+  int64_t panels = (rows + 15) / 16;
+  packed.assign(panels * k * 16, 0);
+  scales.assign(panels * 16, 0.0f);
+  for (int64_t r = 0; r < rows; ++r) {
+    for (int64_t kk = 0; kk < k; ++kk)
+      packed[((r / 16) * k + kk) * 16 + r % 16] = uint8_t(w[r * k + kk]);
+    scales[(r / 16) * 16 + r % 16] = s[r];
+  }
+}
+} // namespace
+
+// lowbit_k_sgemm_lowrank: x·Wᵀ + (x·Rᵀ)·Lᵀ + bias with W f32 or int4, the
+// factors f32 or int8, against a float64 sum; K past one block, both
+// panel kernels, ranks 1..64, ReLU after the branch.
+TEST(RuntimeQGemm, LowRankBranch) {
+  std::mt19937 rng(7);
+  std::uniform_real_distribution<float> d(-1, 1);
+  for (int64_t m : {1, 7, 300})
+    for (int64_t n : {16, 37})
+      for (int64_t k : {24, 500})
+        for (int64_t rank : {1, 16, 64}) {
+          std::vector<float> a(m * k), bias(n), w(n * k), l(n * rank),
+              r(rank * k);
+          for (auto *v : {&a, &bias, &w, &l, &r})
+            for (auto &x : *v)
+              x = d(rng);
+          // int8 copies of the factors (per-row scales) and an int4 W.
+          auto toS8 = [&](const std::vector<float> &f, int64_t rows,
+                          int64_t cols, std::vector<int8_t> &codes,
+                          std::vector<float> &sc) {
+            codes.resize(rows * cols);
+            sc.resize(rows);
+            for (int64_t i = 0; i < rows; ++i) {
+              sc[i] = 1.0f / 127;
+              for (int64_t j = 0; j < cols; ++j)
+                codes[i * cols + j] =
+                    int8_t(std::lround(f[i * cols + j] * 127));
+            }
+          };
+          std::vector<int8_t> lc, rc;
+          std::vector<float> ls, rs;
+          toS8(l, n, rank, lc, ls);
+          toS8(r, rank, k, rc, rs);
+          std::vector<uint8_t> lq, rq;
+          std::vector<float> lqs, rqs;
+          packS8Rows(lc, ls, n, rank, lq, lqs);
+          packS8Rows(rc, rs, rank, k, rq, rqs);
+          lowbit_qweight_t lw = {lq.data(), lqs.data(), rank, 8, nullptr,
+                                 nullptr};
+          lowbit_qweight_t rw = {rq.data(), rqs.data(), k, 8, nullptr,
+                                 nullptr};
+          std::vector<float> wp = packF32(w, n, k), lp = packF32(l, n, rank),
+                             rp = packF32(r, rank, k);
+          // int4 W: codes w4 in [-8, 7], one scale 0.1 per row.
+          std::vector<int> w4(n * k);
+          int64_t panels = (n + 15) / 16;
+          std::vector<uint8_t> w4p(panels * k * 8, 0);
+          std::vector<float> w4s(panels * 16, 0.1f);
+          for (int64_t j = 0; j < n; ++j)
+            for (int64_t kk = 0; kk < k; ++kk) {
+              w4[j * k + kk] = int(rng() % 16) - 8;
+              uint8_t code = uint8_t(w4[j * k + kk]) & 15;
+              w4p[((j / 16) * k + kk) * 8 + (j % 16) / 2] |=
+                  uint8_t(code << (4 * (j % 2)));
+            }
+          lowbit_qweight_t wq = {w4p.data(), w4s.data(), k, 4, nullptr,
+                                 nullptr};
+          for (int quant : {0, 1})
+            for (uint32_t cpu : isas())
+              for (int act : {LOWBIT_ACT_NONE, LOWBIT_ACT_RELU}) {
+                std::vector<float> xr(m * rank), c(m * n);
+                lowbit_lowrank_t lr = {rank,
+                                       quant ? nullptr : rp.data(),
+                                       quant ? &rw : nullptr,
+                                       quant ? nullptr : lp.data(),
+                                       quant ? &lw : nullptr,
+                                       xr.data()};
+                lowbit_exec_t ex = {nullptr, nullptr, nullptr, cpu};
+                lowbit_k_sgemm_lowrank(&ex, m, n, k, a.data(), k,
+                                       quant ? nullptr : wp.data(),
+                                       quant ? &wq : nullptr, &lr,
+                                       bias.data(), c.data(), n, act);
+                auto lv = [&](int64_t i) {
+                  return quant ? lc[i] / 127.0 : double(l[i]);
+                };
+                auto rv = [&](int64_t i) {
+                  return quant ? rc[i] / 127.0 : double(r[i]);
+                };
+                for (int64_t i = 0; i < m; ++i) {
+                  std::vector<double> xrRef(rank, 0.0);
+                  for (int64_t t = 0; t < rank; ++t)
+                    for (int64_t kk = 0; kk < k; ++kk)
+                      xrRef[t] += double(a[i * k + kk]) * rv(t * k + kk);
+                  for (int64_t j = 0; j < n; ++j) {
+                    double ref = bias[j];
+                    for (int64_t kk = 0; kk < k; ++kk)
+                      ref += double(a[i * k + kk]) *
+                             (quant ? 0.1 * w4[j * k + kk] : w[j * k + kk]);
+                    for (int64_t t = 0; t < rank; ++t)
+                      ref += xrRef[t] * lv(j * rank + t);
+                    if (act == LOWBIT_ACT_RELU && ref < 0)
+                      ref = 0;
+                    ASSERT_NEAR(c[i * n + j], ref,
+                                2e-4 * (1 + std::sqrt(double(k * rank))))
+                        << "quant=" << quant << " cpu=" << cpu << " m=" << m
+                        << " n=" << n << " k=" << k << " rank=" << rank;
+                  }
+                }
+              }
+        }
+}

@@ -305,6 +305,22 @@ def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
         : (tensor<8192xi8>, tensor<64x2xf32>) -> tensor<64x256xf32>
     %y = lowbit.linear %x, %q : ...
     ```
+
+    With `lowrank-rank = R > 0`, each quantized `lowbit.linear` also keeps a
+    rank-R branch that compensates its quantization error: the weight
+    becomes `lowbit.lowrank(Q, L, R)` with `L·R` chosen by `lowrank-method`:
+    `svd` (truncated SVD of W - Q(W)), `eora` (the same error weighted by
+    the calibration inputs' XᵀX, so the branch fixes what the data sees;
+    needs lowbit-calibrate) or `svdquant` (the top-R singular part of W is
+    taken out first and only the residual is quantized). The factors are
+    stored as int8 per row (`lowrank-bits = 8`) or f32 (`32`).
+
+    ```mlir
+    // lowbit-quantize-weights{format=int3 lowrank-rank=16 lowrank-method=svd}:
+    %w2 = lowbit.lowrank %q, %l, %r
+        : tensor<64x256xf32>, tensor<64x16xf32>, tensor<16x256xf32>
+    %y = lowbit.linear %x, %w2 : ...
+    ```
   }];
   let options = [
     Option<"format", "format", "std::string", /*default=*/"\"int8\"",
@@ -320,7 +336,16 @@ def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
            "says its own)">,
     Option<"rounding", "rounding", "std::string", /*default=*/"\"nearest\"",
            "nearest, or gptq: error-feedback rounding with the layer "
-           "inputs' Hessian from the calibration set (lowbit-calibrate)">
+           "inputs' Hessian from the calibration set (lowbit-calibrate)">,
+    Option<"lowrankRank", "lowrank-rank", "int64_t", /*default=*/"0",
+           "Rank of the branch that compensates each linear layer's "
+           "quantization error (0: none)">,
+    Option<"lowrankMethod", "lowrank-method", "std::string",
+           /*default=*/"\"svd\"",
+           "svd, eora (weighted by the calibration inputs) or svdquant "
+           "(top singular part first, residual quantized)">,
+    Option<"lowrankBits", "lowrank-bits", "int64_t", /*default=*/"8",
+           "Storage of the branch's factors: 8 (int8 per row) or 32 (f32)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::lowbit::LowbitDialect"];

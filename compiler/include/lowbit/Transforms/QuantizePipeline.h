@@ -43,6 +43,9 @@ struct QuantizeOptions {
   std::string embeddings;
   int64_t probeBatches = 1;
   bool report = false;
+  int64_t lowrank = 0;                ///< rank of the compensation branch
+  std::string lowrankMethod = "svd";  ///< svd, eora or svdquant
+  int64_t lowrankBits = 8;            ///< branch storage: 8 or 32
 };
 
 /// Checks the options together (a budget without calibration data, formats
