@@ -223,6 +223,7 @@ struct ImportArgs {
   std::string emit = "onnx";
   std::string target = "x86";
   std::string integerRounding = "away";
+  std::string loraMode = "merge";
   lowbit_tool::QuantArgs quant;
 };
 
@@ -251,6 +252,7 @@ int runImport(const ImportArgs &args) {
     if (int rc = compileOptionsFor(args.target, args.quant, options, backend))
       return rc;
     options.target.integerRounding = args.integerRounding;
+    options.loraMode = args.loraMode;
     CompileStage stage = args.emit == "frontend"    ? CompileStage::Frontend
                          : args.emit == "quantized" ? CompileStage::Quantized
                                                     : CompileStage::Lowered;
@@ -445,6 +447,7 @@ struct CompileArgs {
   bool printPipeline = false;
   bool force = false;
   std::string integerRounding = "away";
+  std::string loraMode = "merge";
 };
 
 int runCompile(const CompileArgs &args, DialectRegistry &registry) {
@@ -457,6 +460,7 @@ int runCompile(const CompileArgs &args, DialectRegistry &registry) {
   options.target.outputDir = args.output;
   options.target.force = args.force;
   options.target.integerRounding = args.integerRounding;
+  options.loraMode = args.loraMode;
   options.target.modelName =
       args.name.empty() ? modelIdentifier(args.model) : args.name;
   backend->getDependentDialects(registry);
@@ -1295,6 +1299,13 @@ int main(int argc, char **argv) {
                   "With --target mcu: requantization rounding, away or "
                   "tflite (see lowbit compile --help)")
       ->check(CLI::IsMember({"away", "tflite"}));
+  imp->add_option("--lora-mode", importArgs.loraMode,
+                  "LoRA adapters found unmerged in the model (PEFT's base(x) + "
+      "lora_B(lora_A(x)) * scaling): merge (default) folds W + (alpha/r)·B·A "
+      "into the weight before quantization; branch keeps each adapter as a "
+      "low-rank branch beside its (quantized) base weight, added in the "
+      "x86 GEMM's epilogue")
+      ->check(CLI::IsMember({"merge", "branch"}));
   lowbit_tool::addQuantOptions(imp, importArgs.quant, /*compile=*/true);
   imp->callback([&] { code = runImport(importArgs); });
 
@@ -1378,6 +1389,13 @@ int main(int argc, char **argv) {
                    "graph; tflite: TFLite's doubling high multiply and "
                    "rounding shift, so outputs equal TensorFlow Lite Micro's")
       ->check(CLI::IsMember({"away", "tflite"}));
+  comp->add_option("--lora-mode", compileArgs.loraMode,
+                   "LoRA adapters found unmerged in the model (PEFT's base(x) + "
+      "lora_B(lora_A(x)) * scaling): merge (default) folds W + (alpha/r)·B·A "
+      "into the weight before quantization; branch keeps each adapter as a "
+      "low-rank branch beside its (quantized) base weight, added in the "
+      "x86 GEMM's epilogue")
+      ->check(CLI::IsMember({"merge", "branch"}));
   comp->add_option("--cc", compileArgs.cc,
                    "C compiler for <name>.o/.so; empty to skip");
   comp->add_option("--input-shape", compileArgs.inputShapes,

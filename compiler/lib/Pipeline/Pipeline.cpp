@@ -7,6 +7,7 @@
 #include "lowbit/Pipeline/Pipeline.h"
 
 #include "lowbit/Conversion/Passes.h"
+#include "lowbit/Dialect/Lowbit/LowbitPasses.h"
 #include "lowbit/Transforms/Passes.h"
 
 #include "mlir/Dialect/Func/IR/FuncOps.h"
@@ -27,6 +28,14 @@ void mlir::lowbit::buildFrontendPipeline(OpPassManager &pm,
     funcPm.addPass(createConvertOnnxToLowbitPass());
   if (options.foldConstants)
     funcPm.addPass(createFoldConstantsPass());
+  if (options.convertLayers) {
+    // Unmerged adapters become lowbit.lora, then merged (or kept as a
+    // branch) while the weights are still f32.
+    funcPm.addPass(createRecognizeLoraPass());
+    MergeLoraPassOptions merge;
+    merge.keepLowRank = options.loraMode == "branch";
+    funcPm.addPass(createMergeLoraPass(merge));
+  }
   funcPm.addPass(createCanonicalizerPass());
   funcPm.addPass(createCSEPass());
 }
@@ -35,7 +44,9 @@ LogicalResult mlir::lowbit::buildCompilePipeline(
     OpPassManager &pm, const CompileOptions &options,
     const TargetBackend &backend,
     function_ref<LogicalResult(const Twine &)> error, CompileStage stopAfter) {
-  buildFrontendPipeline(pm, FrontendOptions());
+  FrontendOptions frontend;
+  frontend.loraMode = options.loraMode;
+  buildFrontendPipeline(pm, frontend);
   if (stopAfter == CompileStage::Frontend)
     return success();
   if (options.quantize) {

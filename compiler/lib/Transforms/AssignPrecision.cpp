@@ -86,6 +86,8 @@ struct AssignPrecisionPass
       if (failed(buildCandidates(func, layers, *pins, backend, layerBytes)))
         return signalPassFailure();
     } else if (!budgeted && (!weights.empty() || !pins->empty())) {
+      // A uniform format also applies to the bases of kept adapters.
+      layers = getQuantizableLayers(func, /*withKeptBranches=*/true);
       if (failed(applyPins(func, layers, *pins)))
         return signalPassFailure();
       measureChoices(func, layers);

@@ -56,7 +56,8 @@ void mlir::lowbit::logQuantFact(func::FuncOp func, StringRef key,
   func->setAttr(kQuantLogAttr, log.getDictionary(func.getContext()));
 }
 
-std::vector<Operation *> mlir::lowbit::getQuantizableLayers(func::FuncOp func) {
+std::vector<Operation *>
+mlir::lowbit::getQuantizableLayers(func::FuncOp func, bool withKeptBranches) {
   std::vector<Operation *> layers;
   func.walk([&](Operation *op) {
     // Only layers have a weight operand (reading operand 1 of any other op
@@ -64,6 +65,9 @@ std::vector<Operation *> mlir::lowbit::getQuantizableLayers(func::FuncOp func) {
     if (!isa<LinearOp, Conv2DOp>(op))
       return;
     Value w = op->getOperand(1);
+    if (auto kept = w.getDefiningOp<LowRankOp>();
+        kept && withKeptBranches && isa<LinearOp>(op))
+      w = kept.getWeight();
     if (w.getDefiningOp<arith::ConstantOp>() &&
         cast<ShapedType>(w.getType()).getElementType().isF32())
       layers.push_back(op);
@@ -164,11 +168,18 @@ double mlir::lowbit::otherConstantBytes(func::FuncOp func) {
     Operation *def = op->getOperand(1).getDefiningOp();
     if (!def)
       return;
-    weightDefs.insert(def);
-    if (isa<QWeightOp>(def))
-      for (Value v : def->getOperands())
-        if (Operation *d = v.getDefiningOp())
-          weightDefs.insert(d);
+    // The weight's own constants: a qweight's codes and scales, and a
+    // low-rank branch's base and factors with theirs.
+    SmallVector<Operation *> work = {def};
+    while (!work.empty()) {
+      Operation *d = work.pop_back_val();
+      if (!weightDefs.insert(d).second)
+        continue;
+      if (isa<QWeightOp, LowRankOp>(d))
+        for (Value v : d->getOperands())
+          if (Operation *o = v.getDefiningOp())
+            work.push_back(o);
+    }
   });
   double bytes = 0;
   func.walk([&](arith::ConstantOp cst) {

@@ -160,7 +160,11 @@ struct QuantizeWeightsPass
       } else {
         return WalkResult::advance();
       }
-      std::optional<SmallVector<float>> w = readF32Constant(weight.get());
+      // A kept adapter (lowbit.lowrank over the f32 weight): its base is
+      // quantized, the branch stays as it is.
+      auto kept = weight.get().getDefiningOp<LowRankOp>();
+      Value source = kept ? kept.getWeight() : weight.get();
+      std::optional<SmallVector<float>> w = readF32Constant(source);
       if (!w)
         return WalkResult::advance();
       // Rows are output channels; a convolution's [O, C, kh, kw] weight is
@@ -171,7 +175,7 @@ struct QuantizeWeightsPass
       ScaleSearch search = clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max;
       ArrayRef<float> h = hessians.lookup(op);
       ArrayRef<float> gptqH = rounding == "gptq" ? h : ArrayRef<float>();
-      bool branch = lowrank && isa<LinearOp>(op);
+      bool branch = lowrank && isa<LinearOp>(op) && !kept;
       if (branch && method == LowRankMethod::Eora && h.empty()) {
         op->emitError() << "lowbit-quantize-weights{lowrank-method=eora}: "
                            "no calibration statistics for layer '"
@@ -199,6 +203,14 @@ struct QuantizeWeightsPass
         factors = method == LowRankMethod::Eora
                       ? weightedSvd(err, n, k, lowrankRank, h)
                       : truncatedSvd(err, n, k, lowrankRank);
+      }
+      if (kept) {
+        OpBuilder b(kept);
+        kept->setOperand(0, createQWeight(b, kept.getLoc(),
+                                          cast<RankedTensorType>(wType), f,
+                                          q));
+        op->removeAttr(kSchemeAttr);
+        return WalkResult::advance();
       }
       replaceWeightWithQWeight(op, f, q);
       if (branch && factors.rank > 0) {

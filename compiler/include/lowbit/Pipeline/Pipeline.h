@@ -32,6 +32,12 @@ struct FrontendOptions : public PassPipelineOptions<FrontendOptions> {
       *this, "fold-constants",
       llvm::cl::desc("Evaluate ops on constants with the interpreter"),
       llvm::cl::init(true)};
+  Option<std::string> loraMode{
+      *this, "lora-mode",
+      llvm::cl::desc("LoRA adapters (unmerged in the model): merge them into "
+                     "their weights before quantization, or keep each as a "
+                     "low-rank branch (branch)"),
+      llvm::cl::init("merge")};
 };
 
 /// Imported ONNX IR -> lowbit IR with layer ops, cleaned up.
@@ -42,6 +48,8 @@ struct CompileOptions {
   /// Run the quantization passes (with `quant`) after the frontend.
   bool quantize = false;
   QuantizeOptions quant;
+  /// merge or branch (FrontendOptions::loraMode).
+  std::string loraMode = "merge";
   TargetOptions target;
 };
 

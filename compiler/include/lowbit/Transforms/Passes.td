@@ -106,6 +106,30 @@ def CalibratePass : Pass<"lowbit-calibrate", "func::FuncOp"> {
   ];
 }
 
+def RecognizeLoraPass : Pass<"lowbit-recognize-lora", "func::FuncOp"> {
+  let summary = "Finds unmerged LoRA adapters in an imported model.";
+  let description = [{
+    PEFT models exported with their adapters unmerged compute
+    `base(x) + lora_B(lora_A(x)) * scaling` beside each adapted layer. After
+    the layer conversion that is
+
+    ```mlir
+    %y0 = lowbit.linear %x, %w, %bias
+    %t = lowbit.linear %x, %a          // A [r, K], no bias
+    %u = lowbit.linear %t, %b          // B [N, r], no bias
+    %v = lowbit.onnx_node "Mul"(%u, %scaling)   // optional, scalar constant
+    %y = lowbit.onnx_node "Add"(%y0, %v)        // either operand order
+    ```
+
+    which becomes one layer over the adapted weight,
+    `lowbit.linear %x, (lowbit.lora %w, %a, %b {alpha = scaling * r}), %bias`,
+    so that lowbit-merge-lora can merge it (or keep it as a branch) before
+    quantization. Only constant A, B and scaling with r < min(N, K) match;
+    the branch's intermediate values must have no other users.
+  }];
+  let dependentDialects = ["::mlir::lowbit::LowbitDialect"];
+}
+
 def FoldConstantsPass : Pass<"lowbit-fold-constants", "func::FuncOp"> {
   let summary = "Evaluates ops on constants at compile time.";
   let description = [{

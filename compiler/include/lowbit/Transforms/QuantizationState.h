@@ -82,8 +82,12 @@ LogicalResult ensureCalibration(func::FuncOp func, CalibrationData &data,
 void logQuantFact(func::FuncOp func, StringRef key, Attribute value);
 
 /// The layers quantization acts on: lowbit.linear / conv2d with a constant
-/// f32 weight, in program order.
-std::vector<Operation *> getQuantizableLayers(func::FuncOp func);
+/// f32 weight, in program order; with `withKeptBranches`, also the linear
+/// layers whose weight is a kept adapter (lowbit.lowrank over a constant f32
+/// base: --lora-mode branch), which take a uniform format but are not part
+/// of the sensitivity search.
+std::vector<Operation *> getQuantizableLayers(func::FuncOp func,
+                                              bool withKeptBranches = false);
 
 /// The scheme lowbit-quantize-weights will give `layer` in `format` (conv
 /// weights are per output channel whatever the group size).
