@@ -127,8 +127,9 @@ void addQuantOptions(CLI::App *cmd, QuantArgs &args, bool compile) {
                   "W first, the residual quantized)")
       ->group("Quantization");
   cmd->add_option("--lowrank-bits", args.pass.lowrankBits,
-                  "Storage of the branch's factors: 8 (int8 per row, "
-                  "default) or 32 (f32)")
+                  "Storage of the branch's factors: 8 (int8 per row), 32 "
+                  "(f32) or 0 (auto, default: int8 where that adds at most "
+                  "10 % to the layer's remaining error, else f32)")
       ->group("Quantization");
   cmd->add_option("--embeddings", args.pass.embeddings,
                   "Quantize embedding tables (the constant data of Gather "

@@ -77,8 +77,8 @@ LogicalResult mlir::lowbit::buildQuantizePipeline(
       o.lowrankMethod != "svdquant")
     return usage("--lowrank-method must be svd, eora or svdquant, got '" +
                  o.lowrankMethod + "'");
-  if (o.lowrankBits != 8 && o.lowrankBits != 32)
-    return usage("--lowrank-bits must be 8 or 32, got " +
+  if (o.lowrankBits != 0 && o.lowrankBits != 8 && o.lowrankBits != 32)
+    return usage("--lowrank-bits must be 8, 32 or 0 (auto), got " +
                  std::to_string(o.lowrankBits));
   bool eora = o.lowrank > 0 && o.lowrankMethod == "eora";
   if (eora && o.calib.empty())
@@ -273,8 +273,9 @@ struct QuantizePipelineOptions
                                     llvm::cl::desc("svd, eora or svdquant"),
                                     llvm::cl::init("svd")};
   Option<int64_t> lowrankBits{*this, "lowrank-bits",
-                              llvm::cl::desc("Branch storage: 8 or 32"),
-                              llvm::cl::init(8)};
+                              llvm::cl::desc("Branch storage: 8, 32 or 0 "
+                                             "(auto)"),
+                              llvm::cl::init(0)};
 
   QuantizeOptions get() const {
     QuantizeOptions o;

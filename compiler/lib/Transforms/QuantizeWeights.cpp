@@ -60,6 +60,33 @@ FailureOr<std::optional<QuantFormat>> mlir::lowbit::parseWeightFormatOptions(
   return fmt;
 }
 
+/// The branch's factors rounded to int8 per row (max scaling).
+static QuantizedMatrix int8Factor(ArrayRef<float> data, int64_t rows,
+                                  int64_t cols) {
+  return quantizeMatrix(QuantFormat::Int8, data, rows, cols, /*groupSize=*/0,
+                        ScaleSearch::Max);
+}
+
+/// Storage width of the branch for lowrank-bits = 0 (auto): int8 factors
+/// unless rounding them adds more than a tenth to the layer's remaining
+/// error ||W - Q - L·R||² (weighted by H when there is one). A branch that
+/// carries much more than the error (SVDQuant's top singular part, a kept
+/// outlier) loses too much in int8 and stays f32.
+static int64_t chooseFactorBits(ArrayRef<float> w, ArrayRef<float> deq,
+                                const LowRankFactors &f,
+                                ArrayRef<float> hessian) {
+  LowRankFactors rounded = f;
+  rounded.left = dequantizeMatrix(QuantFormat::Int8,
+                                  int8Factor(f.left, f.rows, f.rank));
+  rounded.right = dequantizeMatrix(QuantFormat::Int8,
+                                   int8Factor(f.right, f.rank, f.cols));
+  std::vector<float> exact = subtractLowRank(w, f);
+  std::vector<float> approx = subtractLowRank(w, rounded);
+  double e32 = weightedError(exact, deq, f.rows, f.cols, hessian);
+  double e8 = weightedError(approx, deq, f.rows, f.cols, hessian);
+  return e8 <= 1.1 * e32 + 1e-30 ? 8 : 32;
+}
+
 /// A branch factor as a value: int8 per row (a lowbit.qweight) or f32.
 static Value makeFactor(OpBuilder &b, Location loc, ArrayRef<float> data,
                         int64_t rows, int64_t cols, int64_t bits,
@@ -67,9 +94,8 @@ static Value makeFactor(OpBuilder &b, Location loc, ArrayRef<float> data,
   auto type = RankedTensorType::get({rows, cols}, b.getF32Type());
   if (bits == 32)
     return makeF32Constant(b, loc, type, data, name);
-  QuantizedMatrix q = quantizeMatrix(QuantFormat::Int8, data, rows, cols,
-                                     /*groupSize=*/0, ScaleSearch::Max);
-  return createQWeight(b, loc, type, QuantFormat::Int8, q);
+  return createQWeight(b, loc, type, QuantFormat::Int8,
+                       int8Factor(data, rows, cols));
 }
 
 namespace {
@@ -99,10 +125,10 @@ struct QuantizeWeightsPass
     }
     std::optional<LowRankMethod> method = parseLowRankMethod(lowrankMethod);
     if (!method || lowrankRank < 0 || lowrankRank > 256 ||
-        (lowrankBits != 8 && lowrankBits != 32)) {
+        (lowrankBits != 0 && lowrankBits != 8 && lowrankBits != 32)) {
       emitError(getOperation().getLoc())
           << "lowbit-quantize-weights: lowrank-rank must be in [0, 256], "
-             "lowrank-method svd, eora or svdquant, lowrank-bits 8 or 32; "
+             "lowrank-method svd, eora or svdquant, lowrank-bits 0 (auto), 8 or 32; "
              "got rank "
           << int64_t(lowrankRank) << ", method '" << lowrankMethod
           << "', bits " << int64_t(lowrankBits);
@@ -217,10 +243,13 @@ struct QuantizeWeightsPass
         OpBuilder b(op);
         Location loc = op->getLoc();
         Value qw = op->getOperand(1);
-        Value left = makeFactor(b, loc, factors.left, n, factors.rank,
-                                lowrankBits, "lowrank_left");
-        Value right = makeFactor(b, loc, factors.right, factors.rank, k,
-                                 lowrankBits, "lowrank_right");
+        int64_t bits = lowrankBits;
+        if (bits == 0)
+          bits = chooseFactorBits(*w, dequantizeMatrix(f, q), factors, h);
+        Value left = makeFactor(b, loc, factors.left, n, factors.rank, bits,
+                                "lowrank_left");
+        Value right = makeFactor(b, loc, factors.right, factors.rank, k, bits,
+                                 "lowrank_right");
         op->setOperand(1, LowRankOp::create(b, loc, qw.getType(), qw, left,
                                              right));
       }

@@ -337,7 +337,11 @@ def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
     the calibration inputs' XᵀX, so the branch fixes what the data sees;
     needs lowbit-calibrate) or `svdquant` (the top-R singular part of W is
     taken out first and only the residual is quantized). The factors are
-    stored as int8 per row (`lowrank-bits = 8`) or f32 (`32`).
+    stored as int8 per row (`lowrank-bits = 8`), f32 (`32`) or, with `0`
+    (auto, the default), int8 unless rounding them would add more than 10 %
+    to the layer's remaining error ||W - Q - L·R||² (weighted by the
+    calibration XᵀX when the pass has it), which is the case when the branch
+    carries much more than the error (SVDQuant's order, large adapters).
 
     ```mlir
     // lowbit-quantize-weights{format=int3 lowrank-rank=16 lowrank-method=svd}:
@@ -368,8 +372,9 @@ def QuantizeWeightsPass : Pass<"lowbit-quantize-weights", "func::FuncOp"> {
            /*default=*/"\"svd\"",
            "svd, eora (weighted by the calibration inputs) or svdquant "
            "(top singular part first, residual quantized)">,
-    Option<"lowrankBits", "lowrank-bits", "int64_t", /*default=*/"8",
-           "Storage of the branch's factors: 8 (int8 per row) or 32 (f32)">
+    Option<"lowrankBits", "lowrank-bits", "int64_t", /*default=*/"0",
+           "Storage of the branch's factors: 8 (int8 per row), 32 (f32) or "
+           "0 (auto: int8 where it adds at most 10 % to the layer's error)">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect",
                            "::mlir::lowbit::LowbitDialect"];

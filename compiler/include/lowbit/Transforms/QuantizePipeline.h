@@ -45,7 +45,7 @@ struct QuantizeOptions {
   bool report = false;
   int64_t lowrank = 0;                ///< rank of the compensation branch
   std::string lowrankMethod = "svd";  ///< svd, eora or svdquant
-  int64_t lowrankBits = 8;            ///< branch storage: 8 or 32
+  int64_t lowrankBits = 0;            ///< branch storage: 8, 32, 0 = auto
 };
 
 /// Checks the options together (a budget without calibration data, formats
