@@ -224,6 +224,7 @@ struct ImportArgs {
   std::string target = "x86";
   std::string integerRounding = "away";
   std::string loraMode = "merge";
+  std::vector<std::string> lora, loraMap;
   lowbit_tool::QuantArgs quant;
 };
 
@@ -253,6 +254,8 @@ int runImport(const ImportArgs &args) {
       return rc;
     options.target.integerRounding = args.integerRounding;
     options.loraMode = args.loraMode;
+    options.loraAdapters = args.lora;
+    options.loraMap = args.loraMap;
     CompileStage stage = args.emit == "frontend"    ? CompileStage::Frontend
                          : args.emit == "quantized" ? CompileStage::Quantized
                                                     : CompileStage::Lowered;
@@ -448,6 +451,7 @@ struct CompileArgs {
   bool force = false;
   std::string integerRounding = "away";
   std::string loraMode = "merge";
+  std::vector<std::string> lora, loraMap;
 };
 
 int runCompile(const CompileArgs &args, DialectRegistry &registry) {
@@ -461,6 +465,8 @@ int runCompile(const CompileArgs &args, DialectRegistry &registry) {
   options.target.force = args.force;
   options.target.integerRounding = args.integerRounding;
   options.loraMode = args.loraMode;
+  options.loraAdapters = args.lora;
+  options.loraMap = args.loraMap;
   options.target.modelName =
       args.name.empty() ? modelIdentifier(args.model) : args.name;
   backend->getDependentDialects(registry);
@@ -1299,6 +1305,15 @@ int main(int argc, char **argv) {
                   "With --target mcu: requantization rounding, away or "
                   "tflite (see lowbit compile --help)")
       ->check(CLI::IsMember({"away", "tflite"}));
+  imp->add_option("--lora", importArgs.lora,
+                  "A PEFT LoRA adapter to apply: PATH or NAME=PATH, PATH an "
+      "adapter_model.safetensors or its folder (adapter_config.json beside "
+      "it gives r, lora_alpha, use_rslora). Its modules are matched to the "
+      "model's layers by name; repeatable (merge sums them)");
+  imp->add_option("--lora-map", importArgs.loraMap,
+                  "MODULE=NAME: the adapter's module MODULE adapts the layer whose "
+      "weight or node is NAME (names as lowbit import --emit frontend "
+      "prints them); repeatable");
   imp->add_option("--lora-mode", importArgs.loraMode,
                   "LoRA adapters found unmerged in the model (PEFT's base(x) + "
       "lora_B(lora_A(x)) * scaling): merge (default) folds W + (alpha/r)·B·A "
@@ -1389,6 +1404,15 @@ int main(int argc, char **argv) {
                    "graph; tflite: TFLite's doubling high multiply and "
                    "rounding shift, so outputs equal TensorFlow Lite Micro's")
       ->check(CLI::IsMember({"away", "tflite"}));
+  comp->add_option("--lora", compileArgs.lora,
+                  "A PEFT LoRA adapter to apply: PATH or NAME=PATH, PATH an "
+      "adapter_model.safetensors or its folder (adapter_config.json beside "
+      "it gives r, lora_alpha, use_rslora). Its modules are matched to the "
+      "model's layers by name; repeatable (merge sums them)");
+  comp->add_option("--lora-map", compileArgs.loraMap,
+                  "MODULE=NAME: the adapter's module MODULE adapts the layer whose "
+      "weight or node is NAME (names as lowbit import --emit frontend "
+      "prints them); repeatable");
   comp->add_option("--lora-mode", compileArgs.loraMode,
                    "LoRA adapters found unmerged in the model (PEFT's base(x) + "
       "lora_B(lora_A(x)) * scaling): merge (default) folds W + (alpha/r)·B·A "

@@ -29,8 +29,15 @@ void mlir::lowbit::buildFrontendPipeline(OpPassManager &pm,
   if (options.foldConstants)
     funcPm.addPass(createFoldConstantsPass());
   if (options.convertLayers) {
-    // Unmerged adapters become lowbit.lora, then merged (or kept as a
-    // branch) while the weights are still f32.
+    // Adapters from files and unmerged ones in the model become lowbit.lora,
+    // then merged (or kept as a branch) while the weights are still f32.
+    if (!options.loraAdapters.empty()) {
+      ApplyLoraPassOptions apply;
+      apply.adapters.assign(options.loraAdapters.begin(),
+                            options.loraAdapters.end());
+      apply.map.assign(options.loraMap.begin(), options.loraMap.end());
+      funcPm.addPass(createApplyLoraPass(apply));
+    }
     funcPm.addPass(createRecognizeLoraPass());
     MergeLoraPassOptions merge;
     merge.keepLowRank = options.loraMode == "branch";
@@ -46,6 +53,12 @@ LogicalResult mlir::lowbit::buildCompilePipeline(
     function_ref<LogicalResult(const Twine &)> error, CompileStage stopAfter) {
   FrontendOptions frontend;
   frontend.loraMode = options.loraMode;
+  frontend.loraAdapters = options.loraAdapters;
+  frontend.loraMap = options.loraMap;
+  if (options.loraMode == "branch" && options.loraAdapters.size() > 1)
+    return error("--lora-mode branch keeps one adapter as a branch; "
+                 "several switchable adapters in one package are planned, "
+                 "not built yet (merge sums them)");
   buildFrontendPipeline(pm, frontend);
   if (stopAfter == CompileStage::Frontend)
     return success();

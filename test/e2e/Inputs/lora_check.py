@@ -67,10 +67,17 @@ def main():
                                   "int8"], None, 1.0),
             ("branch int4 base", ["--lora-mode", "branch", "--weights",
                                   "int4"], None, 8.0)]
+    # The same adapter from its PEFT files onto the base model.
+    base = os.path.join(REPO, "examples", "digits", "digits_cnn.onnx")
+    rows += [("--lora merge f32", ["--lora", "mnist=" + folder], 1e-5, None),
+             ("--lora branch f32", ["--lora", os.path.join(
+                 folder, "adapter_model.safetensors"), "--lora-mode",
+                 "branch"], 1e-5, None)]
     ok = True
     for label, flags, tol, drop in rows:
-        out = os.path.join(work, label.replace(" ", "_"))
-        run([args.lowbit, "compile", model, "-o", out, "--input-shape",
+        out = os.path.join(work, label.replace(" ", "_").replace("-", ""))
+        src = base if "--lora" in flags else model
+        run([args.lowbit, "compile", src, "-o", out, "--input-shape",
              "image=%dx1x8x8" % n, *flags])
         d = out + ".out"
         run([args.lowbit, "run", out, "-i",

@@ -38,6 +38,13 @@ struct FrontendOptions : public PassPipelineOptions<FrontendOptions> {
                      "their weights before quantization, or keep each as a "
                      "low-rank branch (branch)"),
       llvm::cl::init("merge")};
+  ListOption<std::string> loraAdapters{
+      *this, "lora",
+      llvm::cl::desc("PEFT adapters to apply: PATH or NAME=PATH "
+                     "(lowbit-apply-lora)")};
+  ListOption<std::string> loraMap{
+      *this, "lora-map",
+      llvm::cl::desc("MODULE=NAME renames for lowbit-apply-lora")};
 };
 
 /// Imported ONNX IR -> lowbit IR with layer ops, cleaned up.
@@ -50,6 +57,8 @@ struct CompileOptions {
   QuantizeOptions quant;
   /// merge or branch (FrontendOptions::loraMode).
   std::string loraMode = "merge";
+  /// --lora and --lora-map (FrontendOptions::loraAdapters, loraMap).
+  std::vector<std::string> loraAdapters, loraMap;
   TargetOptions target;
 };
 

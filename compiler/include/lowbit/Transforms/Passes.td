@@ -106,6 +106,38 @@ def CalibratePass : Pass<"lowbit-calibrate", "func::FuncOp"> {
   ];
 }
 
+def ApplyLoraPass : Pass<"lowbit-apply-lora", "func::FuncOp"> {
+  let summary = "Attaches PEFT LoRA adapters from .safetensors files to layers.";
+  let description = [{
+    Reads each adapter (`adapters`: PATH or NAME=PATH, a PEFT
+    adapter_model.safetensors or its folder, with adapter_config.json
+    beside it) and wraps the weight of every `lowbit.linear` it adapts in
+    `lowbit.lora %w, %a, %b {alpha = scaling * r}`; lowbit-merge-lora then
+    merges it or keeps it as a branch. A module `M` of the adapter
+    (`base_model.model.M.lora_A.weight`) adapts the layer whose weight is
+    named `M.weight` or `M`, or whose node is named like torch's export of
+    `M` (`/M/with/slashes/MatMul`, a trailing `base_layer` dropped);
+    `map` (MODULE=NAME) renames where a model's names differ. Keys that
+    adapt no layer, and shape mismatches, are errors that list them.
+
+    ```mlir
+    %y = lowbit.linear %x, %w, %bias      // %w: dense_resource<"11.weight">
+    // lowbit-apply-lora{adapters=digits=adapter_model.safetensors}:
+    %wa = lowbit.lora %w, %a, %b {alpha = 8.0 : f64}
+    %y = lowbit.linear %x, %wa, %bias
+    ```
+  }];
+  let options = [
+    ListOption<"adapters", "adapters", "std::string",
+               "Adapters: PATH or NAME=PATH (.safetensors or its folder)">,
+    ListOption<"map", "map", "std::string",
+               "MODULE=NAME: the adapter's module MODULE adapts the layer "
+               "whose weight or node is NAME">
+  ];
+  let dependentDialects = ["::mlir::arith::ArithDialect",
+                           "::mlir::lowbit::LowbitDialect"];
+}
+
 def RecognizeLoraPass : Pass<"lowbit-recognize-lora", "func::FuncOp"> {
   let summary = "Finds unmerged LoRA adapters in an imported model.";
   let description = [{
