@@ -72,6 +72,15 @@ for f in /usr/share/libonnx-testdata/data/node/test_{conv,add,softmax,cast,gathe
   { printf '\1'; cat "$f"; } > "$tcorpus/pb_$i"
   i=$((i + 1))
 done
+# A small PEFT adapter (.safetensors; first byte 2).
+python3 - "$tcorpus/safetensors_0" <<'PY'
+import json, struct, sys
+blob = struct.pack("<6f", 0.5, -1, 2, 0.25, 3, -0.125)
+head = json.dumps({"base_model.model.fc.lora_A.weight": {"dtype": "F32", "shape": [1, 4], "data_offsets": [0, 16]},
+                   "base_model.model.fc.lora_B.weight": {"dtype": "F16", "shape": [2, 1], "data_offsets": [16, 20]},
+                   "__metadata__": {"format": "pt"}}).encode()
+open(sys.argv[1], "wb").write(b"\x02" + struct.pack("<Q", len(head)) + head + blob[:20])
+PY
 fuzz tensor "$tcorpus" -max_len=65536
 
 # Packages of the digits CNN, compiled by the regular build.
