@@ -6,6 +6,8 @@
 
 #include "lowbit/Quant/LowRank.h"
 
+#include "lowbit/Quant/WeightQuantizer.h"
+
 #include "llvm/ADT/StringSwitch.h"
 
 #include <Eigen/Dense>
@@ -144,4 +146,35 @@ double mlir::lowbit::weightedError(llvm::ArrayRef<float> a,
       Eigen::Map<const Eigen::MatrixXf>(hessian.data(), cols, cols)
           .cast<double>();
   return (d * h).cwiseProduct(d).sum();
+}
+
+LowRankFactors mlir::lowbit::storedFactors(const LowRankFactors &f,
+                                           int64_t bits) {
+  if (bits == 32 || f.rank == 0)
+    return f;
+  LowRankFactors out = f;
+  out.left = dequantizeMatrix(
+      QuantFormat::Int8, quantizeMatrix(QuantFormat::Int8, f.left, f.rows,
+                                        f.rank, 0, ScaleSearch::Max));
+  out.right = dequantizeMatrix(
+      QuantFormat::Int8, quantizeMatrix(QuantFormat::Int8, f.right, f.rank,
+                                        f.cols, 0, ScaleSearch::Max));
+  return out;
+}
+
+double mlir::lowbit::lowRankBits(int64_t rows, int64_t cols, int64_t rank,
+                                 int64_t bits) {
+  double codes = double(rank) * double(rows + cols);
+  return bits == 32 ? 32.0 * codes : 8.0 * codes + 32.0 * double(rows + rank);
+}
+
+int64_t mlir::lowbit::chooseFactorBits(llvm::ArrayRef<float> w,
+                                       llvm::ArrayRef<float> deq,
+                                       const LowRankFactors &f,
+                                       llvm::ArrayRef<float> hessian) {
+  std::vector<float> exact = subtractLowRank(w, f);
+  std::vector<float> approx = subtractLowRank(w, storedFactors(f, 8));
+  double e32 = weightedError(exact, deq, f.rows, f.cols, hessian);
+  double e8 = weightedError(approx, deq, f.rows, f.cols, hessian);
+  return e8 <= 1.1 * e32 + 1e-30 ? 8 : 32;
 }

@@ -9,6 +9,7 @@
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
 #include "lowbit/Dialect/Lowbit/LowbitOps.h"
 #include "lowbit/Interpreter/Interpreter.h"
+#include "lowbit/Quant/LowRank.h"
 
 #include "llvm/ADT/StringExtras.h"
 
@@ -26,6 +27,8 @@ std::string WeightCandidate::label() const {
   std::string s = stringifyQuantFormat(*format).str();
   if (groupSize > 0)
     s += "/g" + std::to_string(groupSize);
+  if (rank > 0)
+    s += "+r" + std::to_string(rank);
   return s;
 }
 
@@ -35,6 +38,11 @@ mlir::lowbit::parseWeightCandidate(StringRef text) {
   text = text.trim();
   if (text == "f32" || text == "float" || text == "fp32")
     return c;
+  auto [base, rank] = text.split("+r");
+  if (base.size() != text.size() &&
+      (rank.getAsInteger(10, c.rank) || c.rank <= 0 || c.rank > 256))
+    return std::nullopt;
+  text = base;
   auto [fmt, group] = text.split("/g");
   c.format = symbolizeQuantFormat(fmt);
   if (!c.format || !isWeightFormat(*c.format))
@@ -289,14 +297,20 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
     LayerAnalysis &r = s.result;
     const Eigen::MatrixXf &h = s.hMean;
     Eigen::Map<const RowMatrix> w(s.weight.data(), r.rows, r.cols);
-    if (options.gptq)
+    // Kept for GPTQ's rounding and for the EoRA branches of rank
+    // candidates, which lowbit-quantize-weights computes again.
+    if (options.gptq ||
+        llvm::any_of(options.candidates,
+                     [](const WeightCandidate &c) { return c.rank > 0; }))
       r.hessian.assign(h.data(), h.data() + h.size()); // symmetric
     RowMatrix wh = w * h;
     r.weightEnergy = double(wh.cwiseProduct(w).sum());
     for (const WeightCandidate &cand : options.candidates) {
       WeightCandidate c = cand;
-      if (isa<Conv2DOp>(r.op))
+      if (isa<Conv2DOp>(r.op)) {
         c.groupSize = 0;
+        c.rank = 0;
+      }
       r.candidates.push_back(c);
       if (!c.format) {
         r.outputError.push_back(0);
@@ -312,6 +326,22 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
               : quantizeMatrix(*c.format, s.weight, r.rows, r.cols,
                                c.groupSize, options.search, options.f16Scales);
       std::vector<float> deq = dequantizeMatrix(*c.format, q);
+      double branchBits = 0;
+      if (c.rank > 0) {
+        // The EoRA branch as lowbit-quantize-weights would store it.
+        ArrayRef<float> hv(h.data(), h.size());
+        std::vector<float> err(r.rows * r.cols);
+        for (int64_t i = 0; i < r.rows * r.cols; ++i)
+          err[i] = s.weight[i] - deq[i];
+        LowRankFactors f = weightedSvd(err, r.rows, r.cols, c.rank, hv);
+        int64_t fbits = chooseFactorBits(s.weight, deq, f, hv);
+        LowRankFactors stored = storedFactors(f, fbits);
+        std::vector<float> zero(deq.size(), 0.0f);
+        std::vector<float> negLr = subtractLowRank(zero, stored);
+        for (size_t i = 0; i < deq.size(); ++i)
+          deq[i] -= negLr[i]; // deq + L·R
+        branchBits = lowRankBits(r.rows, r.cols, f.rank, fbits);
+      }
       RowMatrix dw(r.rows, r.cols);
       for (int64_t i = 0; i < r.rows * r.cols; ++i)
         dw.data()[i] = s.weight[i] - deq[i];
@@ -321,7 +351,8 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
       r.outputError.push_back(err);
       r.sensitivity.push_back(r.gain * err);
       r.bits.push_back(quantizedBits(*c.format, r.rows, r.cols, c.groupSize,
-                                     options.f16Scales ? 16 : 32));
+                                     options.f16Scales ? 16 : 32) +
+                       branchBits);
     }
   }
   progress("measuring formats", layers.size(), layers.size());
@@ -348,9 +379,22 @@ FailureOr<double> mlir::lowbit::measureLayerLoss(
                                c.groupSize, layer.hessian, search, f16Scales)
           : quantizeMatrix(*c.format, *w, layer.rows, layer.cols, c.groupSize,
                            search, f16Scales);
+  std::vector<float> deq = dequantizeMatrix(*c.format, q);
+  if (c.rank > 0 && !layer.hessian.empty()) {
+    std::vector<float> err(deq.size());
+    for (size_t i = 0; i < deq.size(); ++i)
+      err[i] = (*w)[i] - deq[i];
+    LowRankFactors f =
+        weightedSvd(err, layer.rows, layer.cols, c.rank, layer.hessian);
+    LowRankFactors stored =
+        storedFactors(f, chooseFactorBits(*w, deq, f, layer.hessian));
+    std::vector<float> zero(deq.size(), 0.0f), negLr =
+                                                   subtractLowRank(zero, stored);
+    for (size_t i = 0; i < deq.size(); ++i)
+      deq[i] -= negLr[i];
+  }
   FailureOr<std::vector<std::vector<Tensor>>> outputs =
-      runWithWeight(func, layer.op, dequantizeMatrix(*c.format, q), batches,
-                    "measured_weight");
+      runWithWeight(func, layer.op, deq, batches, "measured_weight");
   if (failed(outputs))
     return failure();
   return outputDistortion(*outputs, reference.take_front(outputs->size()));

@@ -137,12 +137,14 @@ struct AssignPrecisionPass
           pin ? std::optional(pin->candidate) : uniform;
       if (!c)
         continue;
-      if (!c->format)
+      if (!c->format) {
         op->setAttr(kWeightFloatAttr, UnitAttr::get(&getContext()));
-      else
-        op->setAttr(kWeightSchemeAttr,
-                    makeWeightScheme(op, *c->format, c->groupSize,
-                                     scaleType == "f16"));
+        continue;
+      }
+      op->setAttr(kWeightSchemeAttr, makeWeightScheme(op, *c->format,
+                                                      c->groupSize,
+                                                      scaleType == "f16"));
+      setRank(op, c->rank);
     }
     return success();
   }
@@ -415,8 +417,17 @@ struct AssignPrecisionPass
       op->setAttr(kWeightSchemeAttr, makeWeightScheme(op, *c.format,
                                                       c.groupSize,
                                                       scaleType == "f16"));
+      setRank(op, c.rank);
     }
     return success();
+  }
+
+  /// A `+rN` choice on a linear layer: the EoRA branch quantize-weights
+  /// builds.
+  void setRank(Operation *op, int64_t rank) {
+    if (rank > 0 && isa<LinearOp>(op))
+      op->setAttr(kWeightLowRankAttr,
+                  IntegerAttr::get(IntegerType::get(&getContext(), 64), rank));
   }
 };
 } // namespace

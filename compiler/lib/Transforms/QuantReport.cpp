@@ -93,11 +93,12 @@ std::pair<WeightCandidate, unsigned> packedAs(Operation *layer) {
   if (!qw)
     return {WeightCandidate{}, 32};
   SchemeAttr s = qw.getScheme();
-  return {WeightCandidate{s.getFormat(),
-                          s.getGranularity() == Granularity::Group
-                              ? s.getGroupSize()
-                              : 0},
-          s.getScaleType().getIntOrFloatBitWidth()};
+  WeightCandidate c{s.getFormat(), s.getGranularity() == Granularity::Group
+                                       ? s.getGroupSize()
+                                       : 0};
+  if (auto lr = layer->getOperand(1).getDefiningOp<LowRankOp>())
+    c.rank = cast<ShapedType>(lr.getLeft().getType()).getDimSize(1);
+  return {c, s.getScaleType().getIntOrFloatBitWidth()};
 }
 
 struct QuantReportPass : lowbit::impl::QuantReportPassBase<QuantReportPass> {

@@ -89,11 +89,15 @@ Attribute mlir::lowbit::makeWeightScheme(Operation *layer, QuantFormat format,
 std::optional<WeightCandidate>
 mlir::lowbit::getPlannedWeights(Operation *layer,
                                 const std::optional<WeightCandidate> &fallback) {
-  if (auto s = layer->getAttrOfType<SchemeAttr>(kWeightSchemeAttr))
-    return WeightCandidate{s.getFormat(),
-                           s.getGranularity() == Granularity::Group
-                               ? s.getGroupSize()
-                               : 0};
+  if (auto s = layer->getAttrOfType<SchemeAttr>(kWeightSchemeAttr)) {
+    WeightCandidate c{s.getFormat(),
+                      s.getGranularity() == Granularity::Group
+                          ? s.getGroupSize()
+                          : 0};
+    if (auto r = layer->getAttrOfType<IntegerAttr>(kWeightLowRankAttr))
+      c.rank = r.getInt();
+    return c;
+  }
   if (layer->hasAttr(kWeightFloatAttr) || !fallback || !fallback->format)
     return std::nullopt;
   WeightCandidate c = *fallback;

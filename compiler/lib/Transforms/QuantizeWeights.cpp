@@ -60,33 +60,6 @@ FailureOr<std::optional<QuantFormat>> mlir::lowbit::parseWeightFormatOptions(
   return fmt;
 }
 
-/// The branch's factors rounded to int8 per row (max scaling).
-static QuantizedMatrix int8Factor(ArrayRef<float> data, int64_t rows,
-                                  int64_t cols) {
-  return quantizeMatrix(QuantFormat::Int8, data, rows, cols, /*groupSize=*/0,
-                        ScaleSearch::Max);
-}
-
-/// Storage width of the branch for lowrank-bits = 0 (auto): int8 factors
-/// unless rounding them adds more than a tenth to the layer's remaining
-/// error ||W - Q - L·R||² (weighted by H when there is one). A branch that
-/// carries much more than the error (SVDQuant's top singular part, a kept
-/// outlier) loses too much in int8 and stays f32.
-static int64_t chooseFactorBits(ArrayRef<float> w, ArrayRef<float> deq,
-                                const LowRankFactors &f,
-                                ArrayRef<float> hessian) {
-  LowRankFactors rounded = f;
-  rounded.left = dequantizeMatrix(QuantFormat::Int8,
-                                  int8Factor(f.left, f.rows, f.rank));
-  rounded.right = dequantizeMatrix(QuantFormat::Int8,
-                                   int8Factor(f.right, f.rank, f.cols));
-  std::vector<float> exact = subtractLowRank(w, f);
-  std::vector<float> approx = subtractLowRank(w, rounded);
-  double e32 = weightedError(exact, deq, f.rows, f.cols, hessian);
-  double e8 = weightedError(approx, deq, f.rows, f.cols, hessian);
-  return e8 <= 1.1 * e32 + 1e-30 ? 8 : 32;
-}
-
 /// A branch factor as a value: int8 per row (a lowbit.qweight) or f32.
 static Value makeFactor(OpBuilder &b, Location loc, ArrayRef<float> data,
                         int64_t rows, int64_t cols, int64_t bits,
@@ -95,7 +68,8 @@ static Value makeFactor(OpBuilder &b, Location loc, ArrayRef<float> data,
   if (bits == 32)
     return makeF32Constant(b, loc, type, data, name);
   return createQWeight(b, loc, type, QuantFormat::Int8,
-                       int8Factor(data, rows, cols));
+                       quantizeMatrix(QuantFormat::Int8, data, rows, cols,
+                                      /*groupSize=*/0, ScaleSearch::Max));
 }
 
 namespace {
@@ -138,11 +112,19 @@ struct QuantizeWeightsPass
     // Layer -> H of its input, for GPTQ and EoRA (absent: round to nearest).
     llvm::DenseMap<Operation *, ArrayRef<float>> hessians;
     SensitivityResult computed;
-    bool needH = rounding == "gptq" || (lowrank && method == LowRankMethod::Eora);
+    bool layerRanks = false;
+    getOperation().walk([&](Operation *op) {
+      layerRanks |= op->hasAttr(kWeightLowRankAttr);
+    });
+    bool needH = rounding == "gptq" ||
+                 (lowrank && method == LowRankMethod::Eora) || layerRanks;
     if (needH &&
         failed(getHessians(hessians, computed,
                            rounding == "gptq"
                                ? "lowbit-quantize-weights{rounding=gptq}"
+                           : layerRanks && !lowrank
+                               ? "lowbit-quantize-weights (a layer's "
+                                 "lowbit.weight_lowrank)"
                                : "lowbit-quantize-weights{lowrank-method="
                                  "eora}")))
       return signalPassFailure();
@@ -201,8 +183,17 @@ struct QuantizeWeightsPass
       ScaleSearch search = clip == "mse" ? ScaleSearch::Mse : ScaleSearch::Max;
       ArrayRef<float> h = hessians.lookup(op);
       ArrayRef<float> gptqH = rounding == "gptq" ? h : ArrayRef<float>();
-      bool branch = lowrank && isa<LinearOp>(op) && !kept;
-      if (branch && method == LowRankMethod::Eora && h.empty()) {
+      // The layer's own rank (lowbit-assign-precision chose an EoRA branch)
+      // or the pass's.
+      int64_t rank = lowrankRank;
+      LowRankMethod m = *method;
+      if (auto r = op->getAttrOfType<IntegerAttr>(kWeightLowRankAttr)) {
+        rank = r.getInt();
+        m = LowRankMethod::Eora;
+        op->removeAttr(kWeightLowRankAttr);
+      }
+      bool branch = rank > 0 && isa<LinearOp>(op) && !kept;
+      if (branch && m == LowRankMethod::Eora && h.empty()) {
         op->emitError() << "lowbit-quantize-weights{lowrank-method=eora}: "
                            "no calibration statistics for layer '"
                         << getNodeName(op) << "'";
@@ -212,23 +203,22 @@ struct QuantizeWeightsPass
       // only the residual is quantized.
       LowRankFactors factors;
       SmallVector<float> base = *w;
-      if (branch && method == LowRankMethod::SvdQuant) {
-        factors = truncatedSvd(*w, n, k, lowrankRank);
+      if (branch && m == LowRankMethod::SvdQuant) {
+        factors = truncatedSvd(*w, n, k, rank);
         std::vector<float> residual = subtractLowRank(*w, factors);
         base.assign(residual.begin(), residual.end());
       }
       QuantizedMatrix q =
           !gptqH.empty() ? quantizeMatrixGptq(f, base, n, k, g, gptqH, search, f16)
                          : quantizeMatrix(f, base, n, k, g, search, f16);
-      if (branch && method != LowRankMethod::SvdQuant) {
+      if (branch && m != LowRankMethod::SvdQuant) {
         // The branch approximates what quantization lost: W - Q(W).
         std::vector<float> deq = dequantizeMatrix(f, q);
         std::vector<float> err(n * k);
         for (int64_t i = 0; i < n * k; ++i)
           err[i] = (*w)[i] - deq[i];
-        factors = method == LowRankMethod::Eora
-                      ? weightedSvd(err, n, k, lowrankRank, h)
-                      : truncatedSvd(err, n, k, lowrankRank);
+        factors = m == LowRankMethod::Eora ? weightedSvd(err, n, k, rank, h)
+                                           : truncatedSvd(err, n, k, rank);
       }
       if (kept) {
         OpBuilder b(kept);
@@ -266,7 +256,9 @@ struct QuantizeWeightsPass
                             SensitivityResult &computed, StringRef who) {
     const SensitivityResult *source = nullptr;
     if (auto cached = getCachedAnalysis<SensitivityData>();
-        cached && cached->get().valid && cached->get().gptq) {
+        cached && cached->get().valid &&
+        llvm::all_of(cached->get().result.layers,
+                     [](const LayerAnalysis &l) { return !l.hessian.empty(); })) {
       source = &cached->get().result;
     } else {
       func::FuncOp func = getOperation();

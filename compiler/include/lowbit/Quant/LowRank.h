@@ -16,6 +16,7 @@
 #define LOWBIT_QUANT_LOWRANK_H
 
 #include "llvm/ADT/ArrayRef.h"
+#include "llvm/ADT/StringRef.h"
 
 #include <cstdint>
 #include <optional>
@@ -56,6 +57,22 @@ LowRankFactors weightedSvd(llvm::ArrayRef<float> m, int64_t rows, int64_t cols,
 /// m - L·R, in double, rounded to f32.
 std::vector<float> subtractLowRank(llvm::ArrayRef<float> m,
                                    const LowRankFactors &f);
+
+/// The factors as stored with `bits` (8: int8 per row, max scaling; 32:
+/// unchanged), dequantized: what a target computes with.
+LowRankFactors storedFactors(const LowRankFactors &f, int64_t bits);
+
+/// Storage bits of a rank-`rank` branch of a [rows, cols] weight: int8
+/// codes plus one f32 scale per row of L and of R, or f32 factors.
+double lowRankBits(int64_t rows, int64_t cols, int64_t rank, int64_t bits);
+
+/// `lowrank-bits = 0` (auto): 8 unless int8 factors add more than a tenth
+/// to the remaining error ||w - deq - L·R||² (H-weighted when `hessian` is
+/// given), else 32. A branch that carries much more than the error
+/// (SVDQuant's top singular part, a large adapter) stays f32.
+int64_t chooseFactorBits(llvm::ArrayRef<float> w, llvm::ArrayRef<float> deq,
+                         const LowRankFactors &f,
+                         llvm::ArrayRef<float> hessian);
 
 /// Σ over columns of the calibration energy: ||(a - b)·S||² for S·Sᵀ = H,
 /// i.e. trace((a - b)·H·(a - b)ᵀ); with an empty H the plain ||a - b||².

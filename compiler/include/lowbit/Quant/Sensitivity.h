@@ -44,7 +44,10 @@ namespace mlir::lowbit {
 struct WeightCandidate {
   std::optional<QuantFormat> format; ///< nullopt: keep f32
   int64_t groupSize = 0;             ///< 0: one scale per output channel
-  /// "f32", "int8", "int4/g32".
+  /// > 0: with a rank-`rank` EoRA branch compensating the error (linear
+  /// layers; a convolution's candidate drops it).
+  int64_t rank = 0;
+  /// "f32", "int8", "int4/g32", "int3/g128+r16".
   std::string label() const;
 };
 

@@ -44,6 +44,9 @@ inline constexpr StringLiteral kLatencyAttr = "lowbit.latency_ms";
 inline constexpr StringLiteral kSmoothedAttr = "lowbit.smoothed";
 inline constexpr StringLiteral kWeightSchemeAttr = "lowbit.weight_scheme";
 inline constexpr StringLiteral kWeightFloatAttr = "lowbit.weight_float";
+/// Rank of the EoRA branch lowbit-assign-precision chose for a linear layer
+/// (a `+rN` candidate); lowbit-quantize-weights builds it.
+inline constexpr StringLiteral kWeightLowRankAttr = "lowbit.weight_lowrank";
 
 /// The calibration batches of one function (lowbit-calibrate).
 struct CalibrationData {
