@@ -73,6 +73,7 @@ lowbit_status_t lowbit_session_create_ex(const lowbit_model_code_t *code,
   uint32_t detected = lowbit_cpu_detect();
   s->exec.error = s->error;
   s->exec.error_size = sizeof(s->error);
+  s->exec.adapter = code->num_adapters > 0 ? 1 : 0;
   s->exec.cpu = opts.cpu_features ? (opts.cpu_features & (detected |
                                                           LOWBIT_CPU_REFERENCE))
                                   : detected;
@@ -104,6 +105,42 @@ lowbit_status_t lowbit_session_create(const lowbit_model_code_t *code,
                                       lowbit_session_t **out_session) {
   return lowbit_session_create_ex(code, package, package_size, options,
                                   out_session, NULL, 0);
+}
+
+lowbit_status_t lowbit_session_set_adapter(lowbit_session_t *session,
+                                           const char *name) {
+  if (!session)
+    return LOWBIT_INVALID_ARGUMENT;
+  session->error[0] = 0;
+  if (!name) {
+    session->exec.adapter = 0;
+    return LOWBIT_OK;
+  }
+  const lowbit_model_code_t *code = session->code;
+  for (uint32_t i = 0; i < code->num_adapters; ++i)
+    if (code->adapters[i] && strcmp(code->adapters[i], name) == 0) {
+      session->exec.adapter = i + 1;
+      return LOWBIT_OK;
+    }
+  // "unknown adapter 'x' (the model has: a, b)" or "(the model has none)".
+  int n = snprintf(session->error, sizeof(session->error),
+                   "unknown adapter '%s' (the model has %s", name,
+                   code->num_adapters ? "" : "none");
+  for (uint32_t i = 0; i < code->num_adapters && n > 0 &&
+                       (size_t)n < sizeof(session->error);
+       ++i)
+    n += snprintf(session->error + n, sizeof(session->error) - (size_t)n,
+                  "%s%s", i ? ", " : "", code->adapters[i]);
+  if (n > 0 && (size_t)n < sizeof(session->error))
+    snprintf(session->error + n, sizeof(session->error) - (size_t)n, ")");
+  return LOWBIT_INVALID_ARGUMENT;
+}
+
+const char *lowbit_session_adapter(const lowbit_session_t *session) {
+  if (!session || session->exec.adapter == 0 ||
+      session->exec.adapter > session->code->num_adapters)
+    return NULL;
+  return session->code->adapters[session->exec.adapter - 1];
 }
 
 lowbit_status_t lowbit_session_run(lowbit_session_t *session,

@@ -291,6 +291,8 @@ struct RunArgs {
   bool print = false;
   bool raw = false;
   lowbit_tool::QuantArgs quant;
+  /// --adapter NAME (--base: none); unset: the model's default.
+  std::optional<std::string> adapter;
 };
 
 /// Reads `.npy` or ONNX TensorProto (`.pb` or anything else) files.
@@ -398,7 +400,10 @@ int runRun(const RunArgs &args) {
     ready.push_back(*inputs[i]);
   }
   auto start = std::chrono::steady_clock::now();
-  FailureOr<std::vector<Tensor>> outputs = interpret(entry, ready);
+  InterpreterOptions interpreterOptions;
+  interpreterOptions.adapter = args.adapter;
+  FailureOr<std::vector<Tensor>> outputs =
+      interpret(entry, ready, interpreterOptions);
   double ms = std::chrono::duration<double, std::milli>(
                   std::chrono::steady_clock::now() - start)
                   .count();
@@ -651,7 +656,8 @@ std::string kernelsShortName(uint32_t cpu) {
 }
 
 lowbit_session_t *openSession(const lowbit_tool::CompiledModel &m,
-                              int threads, uint32_t cpu) {
+                              int threads, uint32_t cpu,
+                              const std::optional<std::string> &adapter) {
   lowbit_options_t opts = {};
   opts.num_threads = threads;
   opts.cpu_features = cpu;
@@ -663,6 +669,15 @@ lowbit_session_t *openSession(const lowbit_tool::CompiledModel &m,
   if (st != LOWBIT_OK) {
     llvm::errs() << "lowbit: error: " << m.dir << ": "
                  << lowbit_status_string(st) << ": " << message << "\n";
+    return nullptr;
+  }
+  if (adapter &&
+      lowbit_session_set_adapter(session, adapter->empty() ? nullptr
+                                                           : adapter->c_str()) !=
+          LOWBIT_OK) {
+    llvm::errs() << "lowbit: error: " << m.dir << ": --adapter: "
+                 << lowbit_session_error(session) << "\n";
+    lowbit_session_destroy(session);
     return nullptr;
   }
   return session;
@@ -724,9 +739,9 @@ int runCompiled(const RunArgs &args, int threads, uint32_t cpu) {
                      << "' has no batch dimension to stack them along\n";
         return kUsage;
       }
-  lowbit_session_t *session = openSession(*m, threads, cpu);
+  lowbit_session_t *session = openSession(*m, threads, cpu, args.adapter);
   if (!session)
-    return kInvalid;
+    return args.adapter ? kUsage : kInvalid;
   std::vector<Tensor> outputs;
   double ms = 0;
   lowbit_status_t st = LOWBIT_OK;
@@ -919,6 +934,7 @@ struct BenchArgs {
   std::string cpu;
   std::vector<std::string> inputs;
   bool json = false;
+  std::optional<std::string> adapter;
 };
 
 uint32_t parseCpu(const std::string &cpu, bool &ok) {
@@ -1021,9 +1037,9 @@ int runBench(const BenchArgs &args) {
       inputs.push_back(t);
     }
   }
-  lowbit_session_t *session = openSession(*m, args.threads, cpu);
+  lowbit_session_t *session = openSession(*m, args.threads, cpu, args.adapter);
   if (!session)
-    return kInvalid;
+    return args.adapter ? kUsage : kInvalid;
   IoBuffers io = bindIo(*m, inputs);
   std::vector<const void *> &in = io.in;
   std::vector<void *> &out = io.out;
@@ -1340,6 +1356,17 @@ int main(int argc, char **argv) {
                   "Fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
   run->add_flag("--print", runArgs.print, "Print the outputs' values");
   lowbit_tool::addQuantOptions(run, runArgs.quant, /*compile=*/false);
+  std::string runAdapter;
+  bool runBase = false;
+  CLI::Option *runAdapterOpt =
+      run->add_option("--adapter", runAdapter,
+                      "For a compiled model with switchable LoRA adapters (--lora "
+                  "NAME=PATH --lora-mode branch): run with adapter NAME "
+                  "(default: the first)");
+  run->add_flag("--base", runBase,
+                "For a compiled model with switchable LoRA adapters: run "
+                "the base model, no adapter")
+      ->excludes(runAdapterOpt);
   run->add_flag("--raw", runArgs.raw,
                 "Interpret the imported ONNX nodes as they are, without the "
                 "frontend pipeline");
@@ -1362,6 +1389,10 @@ int main(int argc, char **argv) {
                   "For an MCU artifact: keep the test image, harness and I/O "
                   "files in this folder (default: a temporary one)");
   run->callback([&] {
+    if (runBase)
+      runArgs.adapter = "";
+    else if (runAdapterOpt->count())
+      runArgs.adapter = runAdapter;
     // A folder is a compiled model (loadCompiled says what is wrong with
     // one that holds no package or several); a file is a model to import.
     if (llvm::sys::fs::is_directory(runArgs.model) &&
@@ -1468,9 +1499,24 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"native", "avx512", "avx2", "reference"}));
   bench->add_option("-i,--input", benchArgs.inputs,
                     "NAME=FILE inputs (default: random)");
+  std::string benchAdapter;
+  bool benchBase = false;
+  CLI::Option *benchAdapterOpt =
+      bench->add_option("--adapter", benchAdapter,
+                        "For a compiled model with switchable LoRA adapters (--lora "
+                  "NAME=PATH --lora-mode branch): run with adapter NAME "
+                  "(default: the first)");
+  bench->add_flag("--base", benchBase,
+                  "For a compiled model with switchable LoRA adapters: run "
+                "the base model, no adapter")
+      ->excludes(benchAdapterOpt);
   bench->add_flag("--json", benchArgs.json,
                   "Print one JSON object (median_ms, p90_ms, iters, threads)");
   bench->callback([&] {
+    if (benchBase)
+      benchArgs.adapter = "";
+    else if (benchAdapterOpt->count())
+      benchArgs.adapter = benchAdapter;
     code = isMcuArtifactDir(benchArgs.dir) ? runBenchMcu(benchArgs)
                                            : runBench(benchArgs);
   });

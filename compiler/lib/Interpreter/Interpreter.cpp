@@ -517,6 +517,14 @@ mlir::lowbit::interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
     for (Value v : op.getOperands())
       lastUse[v] = &op;
 
+  std::string adapter;
+  if (options.adapter)
+    adapter = *options.adapter;
+  else if (auto names = func->getAttrOfType<ArrayAttr>("lowbit.adapters");
+           names && !names.empty())
+    if (auto first = dyn_cast<StringAttr>(names[0]))
+      adapter = first.str();
+
   bool skipping = options.resumeAt && options.cache;
   for (Operation &op : func.getBody().front()) {
     if (&op == options.resumeAt)
@@ -544,6 +552,14 @@ mlir::lowbit::interpret(func::FuncOp func, ArrayRef<Tensor> inputs,
     }
     if (isa<NoValueOp>(op))
       continue;
+    // A switchable adapter that is not selected adds nothing.
+    StringAttr branchOf = isa<LowRankOp>(op) ? cast<LowRankOp>(op).getAdapterAttr()
+                          : isa<LoraOp>(op)  ? cast<LoraOp>(op).getAdapterAttr()
+                                             : StringAttr();
+    if (branchOf && branchOf.getValue() != adapter) {
+      values[op.getResult(0)] = values.lookup(op.getOperand(0));
+      continue;
+    }
 
     std::vector<Tensor> results;
     if (failed(executeOp(

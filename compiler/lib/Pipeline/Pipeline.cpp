@@ -55,10 +55,7 @@ LogicalResult mlir::lowbit::buildCompilePipeline(
   frontend.loraMode = options.loraMode;
   frontend.loraAdapters = options.loraAdapters;
   frontend.loraMap = options.loraMap;
-  if (options.loraMode == "branch" && options.loraAdapters.size() > 1)
-    return error("--lora-mode branch keeps one adapter as a branch; "
-                 "several switchable adapters in one package are planned, "
-                 "not built yet (merge sums them)");
+
   buildFrontendPipeline(pm, frontend);
   if (stopAfter == CompileStage::Frontend)
     return success();

@@ -5,6 +5,7 @@
 //===----------------------------------------------------------------------===//
 
 #include "lowbit/Transforms/Passes.h"
+#include "lowbit/Transforms/QuantizationState.h"
 
 #include "lowbit/Adapters/LoraAdapter.h"
 #include "lowbit/Dialect/Lowbit/ConstantUtils.h"
@@ -74,6 +75,7 @@ struct ApplyLoraPass : lowbit::impl::ApplyLoraPassBase<ApplyLoraPass> {
       for (const std::string &n : layerNames(layer))
         byName.try_emplace(n, layer);
     });
+    SmallVector<Attribute> names;
     for (const std::string &spec : adapters) {
       std::string error;
       FailureOr<LoraAdapter> adapter = loadLoraAdapter(spec, error);
@@ -81,6 +83,14 @@ struct ApplyLoraPass : lowbit::impl::ApplyLoraPassBase<ApplyLoraPass> {
         func.emitError() << "lowbit-apply-lora: " << error;
         return signalPassFailure();
       }
+      if (llvm::any_of(names, [&](Attribute a) {
+            return cast<StringAttr>(a).getValue() == adapter->name;
+          })) {
+        func.emitError() << "lowbit-apply-lora: two adapters are named '"
+                         << adapter->name << "'; name them with NAME=PATH";
+        return signalPassFailure();
+      }
+      names.push_back(StringAttr::get(&getContext(), adapter->name));
       std::vector<std::pair<const LoraModule *, LinearOp>> matched;
       std::vector<std::string> unmatched;
       for (const LoraModule &m : adapter->modules) {
@@ -134,10 +144,14 @@ struct ApplyLoraPass : lowbit::impl::ApplyLoraPassBase<ApplyLoraPass> {
             b, loc, RankedTensorType::get({n, r}, f32), m->b.data, "lora_B");
         Value lora = LoraOp::create(
             b, loc, wt, layer.getWeight(), a, bm,
-            b.getF64FloatAttr(adapter->scaling() * double(r)));
+            b.getF64FloatAttr(adapter->scaling() * double(r)),
+            b.getStringAttr(adapter->name));
         layer->setOperand(1, lora);
       }
     }
+    // The adapters in order: a switchable branch's index at run time (the
+    // first is on by default).
+    func->setAttr(kAdaptersAttr, ArrayAttr::get(&getContext(), names));
   }
 };
 } // namespace

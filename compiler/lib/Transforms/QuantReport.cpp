@@ -66,12 +66,7 @@ double getF64(DictionaryAttr d, StringRef key) {
 /// A layer's packed weight as a candidate (format, group) and its scale
 /// width; f32 when it is not packed.
 /// The weight a layer reads, below any lowbit.lowrank branch.
-Value baseWeight(Operation *layer) {
-  Value w = layer->getOperand(1);
-  if (auto lr = w.getDefiningOp<LowRankOp>())
-    return lr.getWeight();
-  return w;
-}
+Value baseWeight(Operation *layer) { return lowRankBase(layer->getOperand(1)); }
 
 /// Bits of a stored f32 constant or lowbit.qweight (codes + scales).
 double storedBits(Value v) {
@@ -185,9 +180,9 @@ struct QuantReportPass : lowbit::impl::QuantReportPassBase<QuantReportPass> {
       if (!w.getDefiningOp<arith::ConstantOp>() && !w.getDefiningOp<QWeightOp>())
         return;
       auto branch = op->getOperand(1).getDefiningOp<LowRankOp>();
-      double branchBits = branch ? storedBits(branch.getLeft()) +
-                                       storedBits(branch.getRight())
-                                 : 0.0;
+      double branchBits = 0;
+      for (auto b = branch; b; b = b.getWeight().getDefiningOp<LowRankOp>())
+        branchBits += storedBits(b.getLeft()) + storedBits(b.getRight());
       auto wt = cast<ShapedType>(w.getType());
       int64_t r = wt.getDimSize(0), k = wt.getNumElements() / r;
       auto [c, scaleBits] = packedAs(op);

@@ -65,9 +65,8 @@ mlir::lowbit::getQuantizableLayers(func::FuncOp func, bool withKeptBranches) {
     if (!isa<LinearOp, Conv2DOp>(op))
       return;
     Value w = op->getOperand(1);
-    if (auto kept = w.getDefiningOp<LowRankOp>();
-        kept && withKeptBranches && isa<LinearOp>(op))
-      w = kept.getWeight();
+    if (withKeptBranches && isa<LinearOp>(op))
+      w = lowRankBase(w);
     if (w.getDefiningOp<arith::ConstantOp>() &&
         cast<ShapedType>(w.getType()).getElementType().isF32())
       layers.push_back(op);

@@ -170,7 +170,10 @@ struct QuantizeWeightsPass
       }
       // A kept adapter (lowbit.lowrank over the f32 weight): its base is
       // quantized, the branch stays as it is.
+      // (Several switchable adapters chain; the innermost holds the base.)
       auto kept = weight.get().getDefiningOp<LowRankOp>();
+      while (kept && kept.getWeight().getDefiningOp<LowRankOp>())
+        kept = kept.getWeight().getDefiningOp<LowRankOp>();
       Value source = kept ? kept.getWeight() : weight.get();
       std::optional<SmallVector<float>> w = readF32Constant(source);
       if (!w)
@@ -241,7 +244,7 @@ struct QuantizeWeightsPass
         Value right = makeFactor(b, loc, factors.right, factors.rank, k, bits,
                                  "lowrank_right");
         op->setOperand(1, LowRankOp::create(b, loc, qw.getType(), qw, left,
-                                             right));
+                                             right, /*adapter=*/StringAttr()));
       }
       return WalkResult::advance();
     });

@@ -109,7 +109,8 @@ struct RecognizeLoraBranch : OpRewritePattern<OnnxNodeOp> {
       // lora's alpha / r is PEFT's scaling.
       Value lora = LoraOp::create(rewriter, base.getLoc(), w, base.getWeight(),
                                   b->down.getWeight(), b->up.getWeight(),
-                                  rewriter.getF64FloatAttr(b->scale * r));
+                                  rewriter.getF64FloatAttr(b->scale * r),
+                                  /*adapter=*/StringAttr());
       auto merged = LinearOp::create(rewriter, base.getLoc(), base.getType(),
                                      base.getInput(), lora, base.getBias());
       merged->setAttrs(base->getAttrs());

@@ -55,6 +55,7 @@ typedef struct lowbit_exec_t {
   uint32_t cpu;               // LOWBIT_CPU_* bits in use
   char *error;                // NULL, or where a failing run says why
   size_t error_size;
+  uint32_t adapter;           // 0: no LoRA adapter; i + 1: adapters[i]
 } lowbit_exec_t;
 
 // For generated code: records |message| as the run's error (when the
@@ -81,6 +82,11 @@ struct lowbit_model_code_t {
   const lowbit_tensor_desc_t *outputs;
   lowbit_status_t (*run)(const lowbit_exec_t *exec, const void *const *inputs,
                          void *const *outputs);
+  // Switchable LoRA adapters kept as branches (lowbit compile --lora
+  // NAME=PATH --lora-mode branch): generated code adds adapter i's branches
+  // while exec->adapter == i + 1.
+  uint32_t num_adapters;
+  const char *const *adapters;
 };
 
 //===----------------------------------------------------------------------===//

@@ -33,7 +33,7 @@ extern "C" {
 // Bumped on any incompatible change to this file, to lowbit/abi.h or to
 // runtime/schema/lowbit_package.fbs. Code and packages record the version
 // they were compiled against; sessions refuse others.
-#define LOWBIT_RUNTIME_ABI_VERSION 2
+#define LOWBIT_RUNTIME_ABI_VERSION 3
 
 // 0 is success. New codes may be added: treat unknown values as errors.
 typedef enum lowbit_status_e {
@@ -111,6 +111,17 @@ lowbit_status_t lowbit_session_create_ex(const lowbit_model_code_t *code,
 lowbit_status_t lowbit_session_run(lowbit_session_t *session,
                                    const void *const *inputs,
                                    void *const *outputs);
+
+// Selects the LoRA adapter whose branches run (a model compiled with
+// --lora-mode branch): |name| one of the model's adapters, or NULL for the
+// base model alone. A session starts with the first adapter selected. No
+// reload and no allocation; an unknown name is LOWBIT_INVALID_ARGUMENT
+// (lowbit_session_error lists the names) and leaves the selection as it was.
+lowbit_status_t lowbit_session_set_adapter(lowbit_session_t *session,
+                                           const char *name);
+
+// The selected adapter's name, or NULL (none, or a model without any).
+const char *lowbit_session_adapter(const lowbit_session_t *session);
 
 // Message for the last failure of |session| ("" if none).
 const char *lowbit_session_error(const lowbit_session_t *session);

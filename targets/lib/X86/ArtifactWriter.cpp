@@ -106,11 +106,13 @@ FailureOr<X86Artifact> Emitter::writeArtifact(int64_t arena, uint32_t crc) {
     << "  lb_ctx lbc = {A, W, inputs};\n"
     << "  (void)A;\n  (void)W;\n  (void)lbc;\n"
     << body << "  return LOWBIT_OK;\n}\n\n"
+    << adapterTable()
     << "const lowbit_model_code_t lowbit_model_" << name << " = {\n"
     << "  LOWBIT_RUNTIME_ABI_VERSION, \"" << name << "\", " << arena
     << "ull, 0x" << llvm::format_hex_no_prefix(crc, 8) << "u, "
     << func.getNumArguments() << ", " << func.getNumResults()
-    << ", in_desc, out_desc, run};\n";
+    << ", in_desc, out_desc, run, " << adapterNames.size() << ", "
+    << (adapterNames.empty() ? "NULL" : "adapter_names") << "};\n";
   artifact.source = src;
 
   std::string hdr;

@@ -96,11 +96,23 @@ LogicalResult Emitter::classify() {
       continue;
     }
     if (auto lr = dyn_cast<LowRankOp>(op)) {
-      // Never formed: the layer adds the branch in its GEMM's epilogue.
+      // Never formed: the layer adds the branch in its GEMM's epilogue
+      // (a chain of switchable adapters' branches over one base).
       for (OpOperand &use : lr->getUses())
-        if (!isa<LinearOp>(use.getOwner()) || use.getOperandNumber() != 1)
+        if (!(isa<LinearOp>(use.getOwner()) && use.getOperandNumber() == 1) &&
+            !(isa<LowRankOp>(use.getOwner()) && use.getOperandNumber() == 0))
           return fail(op, "a low-rank branch runs only as the weight of a "
                           "linear layer");
+      if (lr.getAdapterAttr() && !llvm::is_contained(adapterNames,
+                                                     lr.getAdapter()->str())) {
+        auto names = func->getAttrOfType<ArrayAttr>("lowbit.adapters");
+        for (Attribute a : names ? names : ArrayAttr())
+          if (auto sa = dyn_cast<StringAttr>(a);
+              sa && !llvm::is_contained(adapterNames, sa.str()))
+            adapterNames.push_back(sa.str());
+        if (!llvm::is_contained(adapterNames, lr.getAdapter()->str()))
+          adapterNames.push_back(lr.getAdapter()->str());
+      }
       auto lt = cast<RankedTensorType>(lr.getLeft().getType());
       if (lt.getDimSize(1) > LOWBIT_LOWRANK_MAX)
         return fail(op, "rank " + std::to_string(lt.getDimSize(1)) +
@@ -279,9 +291,13 @@ FailureOr<X86Artifact> Emitter::run() {
     } else if (auto linear = dyn_cast<LinearOp>(op);
                linear && linear.getWeight().getDefiningOp<LowRankOp>()) {
       // x·Rᵀ of every row: M x rank floats.
-      auto lr = linear.getWeight().getDefiningOp<LowRankOp>();
-      int64_t k = lr.getRight().getType().getDimSize(1);
-      int64_t rank = lr.getRight().getType().getDimSize(0);
+      // (The largest branch of a chain: one runs at a time.)
+      int64_t k = 1, rank = 0;
+      for (auto lr = linear.getWeight().getDefiningOp<LowRankOp>(); lr;
+           lr = lr.getWeight().getDefiningOp<LowRankOp>()) {
+        k = lr.getRight().getType().getDimSize(1);
+        rank = std::max(rank, lr.getRight().getType().getDimSize(0));
+      }
       addScratch(op, linear.getInput().getType().getNumElements() / k * rank *
                          4);
     } else if (auto node = dyn_cast<OnnxNodeOp>(op);

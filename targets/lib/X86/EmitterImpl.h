@@ -266,6 +266,21 @@ private:
                          q.bits, lut, zp)
         .str();
   }
+  /// The C array of adapter names the model code points to ("" if none).
+  std::string adapterTable() const {
+    if (adapterNames.empty())
+      return "";
+    std::string out;
+    llvm::raw_string_ostream o(out);
+    o << "static const char *const adapter_names[] = {";
+    for (auto [i, n] : llvm::enumerate(adapterNames)) {
+      o << (i ? ", " : "") << "\"";
+      o.write_escaped(n);
+      o << "\"";
+    }
+    o << "};\n\n";
+    return out;
+  }
   std::string offsetExpr(ArrayRef<int64_t> shape, ArrayRef<int64_t> root,
                          ArrayRef<std::string> idx);
   int useIndex(Operation *user);
@@ -317,6 +332,9 @@ private:
     bool rows = false; ///< "FORMAT-rows" (a gather's table), not panels
   };
   llvm::DenseMap<Value, QWeightInfo> qweights; // lowbit.qweight results
+  /// Switchable LoRA adapters (lowbit.adapters order) when a layer keeps
+  /// one as a named branch; exec->adapter == i + 1 selects adapterNames[i].
+  std::vector<std::string> adapterNames;
   llvm::StringMap<int64_t> lutOffsets; // codebook format -> its table
   std::vector<Buffer> buffers;
   std::string weights; // the blob

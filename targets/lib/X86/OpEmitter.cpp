@@ -118,23 +118,34 @@ LogicalResult Emitter::emitOp(Operation *op) {
   }
   if (auto linear = dyn_cast<LinearOp>(op);
       linear && linear.getWeight().getDefiningOp<LowRankOp>()) {
-    // x·Wᵀ + (x·Rᵀ)·Lᵀ with the branch in the GEMM's epilogue.
-    auto lr = linear.getWeight().getDefiningOp<LowRankOp>();
-    auto wt = cast<RankedTensorType>(lr.getWeight().getType());
+    // x·Wᵀ + (x·Rᵀ)·Lᵀ with the branch in the GEMM's epilogue. A chain of
+    // branches named for adapters is switchable: the one ex->adapter
+    // selects runs (or none).
+    SmallVector<LowRankOp> chain;
+    Value base = linear.getWeight();
+    while (auto lr = base.getDefiningOp<LowRankOp>()) {
+      chain.push_back(lr);
+      base = lr.getWeight();
+    }
+    bool named = chain.front().getAdapterAttr() != nullptr;
+    for (LowRankOp lr : chain)
+      if ((lr.getAdapterAttr() != nullptr) != named || (!named && chain.size() > 1))
+        return fail(op, "a layer with both a compensation branch and "
+                        "switchable adapters is not supported yet");
+    auto wt = cast<RankedTensorType>(base.getType());
     int64_t k = wt.getDimSize(1), n = wt.getDimSize(0);
-    int64_t rank = lr.getRight().getType().getDimSize(0);
     int64_t m = linear.getInput().getType().getNumElements() / k;
     FailureOr<std::string> biasOr = biasPtr(op, linear.getBias());
     if (failed(biasOr))
       return failure();
     // Each operand as f32 panels or a lowbit_qweight_t.
     int64_t bytes = 0;
-    auto operand = [&](Value v, StringRef q, std::string &f32,
+    auto operand = [&](Value v, std::string q, std::string &f32,
                        std::string &quant) -> LogicalResult {
       if (qweights.count(v)) {
         os << "    const lowbit_qweight_t " << q << " = " << qweightInit(v)
            << ";\n";
-        quant = ("&" + q).str();
+        quant = "&" + q;
         f32 = "NULL";
         bytes += qweights.lookup(v).bytes;
         return success();
@@ -146,25 +157,43 @@ LogicalResult Emitter::emitOp(Operation *op) {
       bytes += cast<ShapedType>(v.getType()).getNumElements() * 4;
       return success();
     };
-    std::string wF, wQ, lF, lQ, rF, rQ;
+    std::string wF, wQ;
     os << "  {\n";
-    if (failed(operand(lr.getWeight(), "qw", wF, wQ)) ||
-        failed(operand(lr.getLeft(), "ql", lF, lQ)) ||
-        failed(operand(lr.getRight(), "qr", rF, rQ)))
+    if (failed(operand(base, "qw", wF, wQ)))
       return failure();
-    os << llvm::formatv("    const lowbit_lowrank_t lr = {{{0}, {1}, {2}, {3}, "
-                        "{4}, (float *)(A + {5})};\n",
-                        rank, rF, rQ, lF, lQ,
-                        buffers[scratch.lookup(op)].offset);
+    std::string select, ranks;
+    for (auto [i, lr] : llvm::enumerate(chain)) {
+      std::string lF, lQ, rF, rQ, id = std::to_string(i);
+      int64_t rank = lr.getRight().getType().getDimSize(0);
+      if (failed(operand(lr.getLeft(), "ql" + id, lF, lQ)) ||
+          failed(operand(lr.getRight(), "qr" + id, rF, rQ)))
+        return failure();
+      os << llvm::formatv("    const lowbit_lowrank_t lr{0} = {{{1}, {2}, "
+                          "{3}, {4}, {5}, (float *)(A + {6})};\n",
+                          id, rank, rF, rQ, lF, lQ,
+                          buffers[scratch.lookup(op)].offset);
+      ranks += (i ? "," : "") + std::to_string(rank);
+      if (!named)
+        continue;
+      auto it = llvm::find(adapterNames, lr.getAdapter()->str());
+      if (it == adapterNames.end())
+        return fail(op, "adapter '" + lr.getAdapter()->str() +
+                            "' is not in the function's lowbit.adapters");
+      select += llvm::formatv("ex->adapter == {0} ? &lr{1} : ",
+                              it - adapterNames.begin() + 1, id);
+    }
+    os << "    const lowbit_lowrank_t *lr = "
+       << (named ? select + "NULL" : std::string("&lr0")) << ";\n";
     os << llvm::formatv("    lowbit_k_sgemm_lowrank(ex, {0}, {1}, {2}, {3}, "
-                        "{2}, {4}, {5}, &lr, {6}, {7}, {1}, {8});\n  }\n",
+                        "{2}, {4}, {5}, lr, {6}, {7}, {1}, {8});\n  }\n",
                         m, n, k, ptr(linear.getInput()), wF, wQ, *biasOr,
                         ptr(linear.getResult()), fusedAct.lookup(op));
-    std::string base = qweights.count(lr.getWeight())
-                           ? qweights.lookup(lr.getWeight()).format
-                           : std::string("f32");
-    report.kind = (llvm::Twine("linear ") + base + "+lowrank" +
-                   std::to_string(rank) + (fusedAct.lookup(op) ? "+relu" : ""))
+    std::string baseFormat = qweights.count(base)
+                                 ? qweights.lookup(base).format
+                                 : std::string("f32");
+    report.kind = (llvm::Twine("linear ") + baseFormat +
+                   (named ? "+adapters" : "+lowrank") + ranks +
+                   (fusedAct.lookup(op) ? "+relu" : ""))
                       .str();
     report.weightBytes = bytes;
     artifact.layers.push_back(report);

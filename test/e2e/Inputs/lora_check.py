@@ -11,11 +11,14 @@ stated tolerance or accuracy floor is missed.
 import argparse
 import json
 import os
+import struct
 import subprocess
 import sys
 import tempfile
 
 import numpy as np
+import onnx
+from onnx import numpy_helper
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(HERE)))
@@ -27,6 +30,33 @@ def run(cmd):
         sys.exit("failed (%d): %s\n%s" % (p.returncode, " ".join(cmd),
                                          p.stderr.strip()))
     return p.stdout
+
+
+def ort_run(path, images):
+    import onnxruntime as ort
+    so = ort.SessionOptions()
+    so.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
+    s = ort.InferenceSession(path, so, providers=["CPUExecutionProvider"])
+    return s.run(None, {"image": images})[0]
+
+
+def write_half_adapter(src, dst):
+    """The adapter of `src` with every lora_B halved, in PEFT's layout."""
+    raw = open(os.path.join(src, "adapter_model.safetensors"), "rb").read()
+    n = struct.unpack("<Q", raw[:8])[0]
+    header = json.loads(raw[8:8 + n])
+    data = bytearray(raw[8 + n:])
+    for key, e in header.items():
+        if key.endswith("lora_B.weight"):
+            b, end = e["data_offsets"]
+            half = np.frombuffer(bytes(data[b:end]), np.float32) / 2
+            data[b:end] = half.tobytes()
+    with open(os.path.join(dst, "adapter_model.safetensors"), "wb") as f:
+        f.write(raw[:8 + n] + bytes(data))
+    with open(os.path.join(src, "adapter_config.json")) as f:
+        config = f.read()
+    with open(os.path.join(dst, "adapter_config.json"), "w") as f:
+        f.write(config)
 
 
 def main():
@@ -90,6 +120,38 @@ def main():
         ok &= good
         print("%s %-18s max |diff| / max |ref| %.2e  top-1 %.2f %%" % (
             "ok  " if good else "FAIL", label, err, acc))
+    # Two switchable adapters in one package (--lora-mode branch): the
+    # trained one and a half-strength copy (B / 2, written here), selected
+    # at run time; each equals ONNX Runtime on its own unmerged graph.
+    half = os.path.join(work, "half")
+    os.makedirs(half)
+    write_half_adapter(folder, half)
+    half_model = os.path.join(work, "half.onnx")
+    m = onnx.load(model)
+    for init in m.graph.initializer:
+        if init.name == "lora_scaling":
+            init.CopyFrom(numpy_helper.from_array(
+                numpy_helper.to_array(init) / 2, init.name))
+    onnx.save(m, half_model)
+    refs = {"mnist": ref,
+            "half": ort_run(half_model, ev["image"]),
+            None: ort_run(base, ev["image"])}
+    out = os.path.join(work, "switch")
+    run([args.lowbit, "compile", base, "-o", out, "--input-shape",
+         "image=%dx1x8x8" % n, "--lora", "mnist=" + folder, "--lora",
+         "half=" + half, "--lora-mode", "branch"])
+    for name, flags in (("mnist", ["--adapter", "mnist"]),
+                        ("half", ["--adapter", "half"]), (None, ["--base"])):
+        d = out + "." + str(name)
+        run([args.lowbit, "run", out, "-i",
+             "image=" + os.path.join(work, "image.npy"), "-d", d, *flags])
+        y = np.load(os.path.join(d, "logits.npy"))
+        r = refs[name]
+        err = float(np.abs(y - r).max() / np.abs(r).max())
+        good = err <= 1e-5
+        ok &= good
+        print("%s switch %-11s max |diff| / max |ref| %.2e  top-1 %.2f %%" % (
+            "ok  " if good else "FAIL", " ".join(flags), err, top1(y)))
     print("all LoRA checks passed" if ok else "LoRA checks FAILED")
     return 0 if ok else 1
 

@@ -34,6 +34,10 @@ struct InterpreterOptions {
   /// sensitivity probes change one layer and re-run only from it.
   Operation *resumeAt = nullptr;
   const llvm::DenseMap<Value, Tensor> *cache = nullptr;
+  /// The selected LoRA adapter: lowbit.lora / lowbit.lowrank ops named for
+  /// another adapter pass their weight through. Unset: the first of the
+  /// function's `lowbit.adapters`; "": none (the base model).
+  std::optional<std::string> adapter;
 };
 
 /// Runs `func` on `inputs` (one per argument, in order) and returns one

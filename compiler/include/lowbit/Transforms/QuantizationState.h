@@ -17,6 +17,7 @@
 #ifndef LOWBIT_TRANSFORMS_QUANTIZATIONSTATE_H
 #define LOWBIT_TRANSFORMS_QUANTIZATIONSTATE_H
 
+#include "lowbit/Dialect/Lowbit/LowbitOps.h"
 #include "lowbit/Interpreter/Tensor.h"
 #include "lowbit/Quant/Sensitivity.h"
 
@@ -47,6 +48,16 @@ inline constexpr StringLiteral kWeightFloatAttr = "lowbit.weight_float";
 /// Rank of the EoRA branch lowbit-assign-precision chose for a linear layer
 /// (a `+rN` candidate); lowbit-quantize-weights builds it.
 inline constexpr StringLiteral kWeightLowRankAttr = "lowbit.weight_lowrank";
+/// The function's LoRA adapter names in --lora order (lowbit-apply-lora):
+/// switchable branches are numbered by it.
+inline constexpr StringLiteral kAdaptersAttr = "lowbit.adapters";
+
+/// Below a chain of lowbit.lowrank branches: the weight they all add to.
+inline Value lowRankBase(Value w) {
+  while (auto lr = w.getDefiningOp<LowRankOp>())
+    w = lr.getWeight();
+  return w;
+}
 
 /// The calibration batches of one function (lowbit-calibrate).
 struct CalibrationData {

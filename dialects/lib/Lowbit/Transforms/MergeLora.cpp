@@ -32,6 +32,9 @@ struct MergeLoraAdapter : OpRewritePattern<LoraOp> {
     auto aType = op.getA().getType();
     if (!type.hasStaticShape() || !aType.hasStaticShape())
       return rewriter.notifyMatchFailure(op, "dynamic shape");
+    // Merging needs W itself (an earlier adapter merged first).
+    if (!keepLowRank && !op.getWeight().getDefiningOp<arith::ConstantOp>())
+      return rewriter.notifyMatchFailure(op, "W is not merged yet");
     std::optional<SmallVector<float>> b = readF32Constant(op.getB());
     if (!b)
       return rewriter.notifyMatchFailure(op, "B is not an f32 constant");
@@ -46,7 +49,8 @@ struct MergeLoraAdapter : OpRewritePattern<LoraOp> {
       Value left = makeF32Constant(rewriter, op.getLoc(), op.getB().getType(),
                                 scaledB, "lora_left");
       rewriter.replaceOpWithNewOp<LowRankOp>(op, op.getType(), op.getWeight(),
-                                             left, op.getA());
+                                             left, op.getA(),
+                                             op.getAdapterAttr());
       return success();
     }
 

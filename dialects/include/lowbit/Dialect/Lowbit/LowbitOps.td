@@ -200,7 +200,8 @@ def Lowbit_LoraOp : Lowbit_Op<"lora", [Pure,
     `weight` is `[N, K]`, `a` is `[r, K]`, `b` is `[N, r]`; the result is the
     adapted weight `weight + (alpha / r) * b @ a`. `lowbit-merge-lora` folds
     it into the weight before quantization or keeps it as a `lowbit.lowrank`
-    branch.
+    branch. `adapter` names it (`--lora NAME=PATH`), so that a kept branch
+    can be switched at run time.
 
     ```mlir
     %w2 = lowbit.lora %w, %a, %b {alpha = 16.0 : f64}
@@ -210,7 +211,8 @@ def Lowbit_LoraOp : Lowbit_Op<"lora", [Pure,
   let arguments = (ins TensorRankOf<[AnyFloat], [2]>:$weight,
                        TensorRankOf<[AnyFloat], [2]>:$a,
                        TensorRankOf<[AnyFloat], [2]>:$b,
-                       F64Attr:$alpha);
+                       F64Attr:$alpha,
+                       OptionalAttr<StrAttr>:$adapter);
   let results = (outs TensorRankOf<[AnyFloat], [2]>:$output);
   let assemblyFormat = [{
     $weight `,` $a `,` $b attr-dict `:` type($weight) `,` type($a) `,` type($b)
@@ -226,6 +228,10 @@ def Lowbit_LowRankOp : Lowbit_Op<"lowrank", [Pure,
     format while `left` (`[N, r]`) and `right` (`[r, K]`) stay in high
     precision, compensating the quantization error (SVD) or holding a kept
     adapter. Targets compute `x·Wᵀ + (x·Rᵀ)·Lᵀ` without forming the sum.
+    A branch with an `adapter` name is switchable: it applies only while
+    that adapter is selected (`lowbit_session_set_adapter`; the first of the
+    function's `lowbit.adapters` by default); branches chain, one per
+    adapter, over the same base.
 
     ```mlir
     %w2 = lowbit.lowrank %w, %l, %r
@@ -234,7 +240,8 @@ def Lowbit_LowRankOp : Lowbit_Op<"lowrank", [Pure,
   }];
   let arguments = (ins TensorRankOf<[AnyFloat], [2]>:$weight,
                        TensorRankOf<[AnyFloat], [2]>:$left,
-                       TensorRankOf<[AnyFloat], [2]>:$right);
+                       TensorRankOf<[AnyFloat], [2]>:$right,
+                       OptionalAttr<StrAttr>:$adapter);
   let results = (outs TensorRankOf<[AnyFloat], [2]>:$output);
   let assemblyFormat = [{
     $weight `,` $left `,` $right attr-dict `:` type($weight) `,` type($left) `,` type($right)
