@@ -47,6 +47,7 @@ typedef struct gemm_task_t {
   int pack_a;             // pack A blocks k-major (AVX-512 path)
   const lowbit_qweight_t *wq; // quantized weights instead of |w|
   const lowbit_lowrank_t *lr; // low-rank branch added in the epilogue
+  uint32_t cpu;               // LOWBIT_CPU_* bits (the decoders' ISA)
 } gemm_task_t;
 
 /// Codebook formats (nf4, fp4, fp8): each unsigned code indexes |lut|.
@@ -96,11 +97,27 @@ static void decode_panel_lut(const lowbit_qweight_t *wq, int64_t k, int64_t p,
 /// Branch-free sign extension (shifts) so that each row vectorizes.
 LOWBIT_MULTIVERSION
 static void decode_panel(const lowbit_qweight_t *wq, int64_t k, int64_t p,
-                         int64_t k0, int64_t kc, float *out) {
+                         int64_t k0, int64_t kc, float *out, uint32_t cpu) {
   int64_t groups = (k + wq->group - 1) / wq->group;
   const float *scales = wq->scales + p * groups * LOWBIT_PANEL;
   if (wq->lut) {
     decode_panel_lut(wq, k, p, k0, kc, scales, out);
+    return;
+  }
+  // The common widths on the vector decoders (the loops below are their
+  // reference and the other ISAs' path).
+  int vec512 = (cpu & LOWBIT_CPU_AVX512) && !(cpu & LOWBIT_CPU_REFERENCE);
+  int vec256 = (cpu & LOWBIT_CPU_AVX2) && !(cpu & LOWBIT_CPU_REFERENCE);
+  if (wq->bits == 4 && (vec512 || vec256)) {
+    const uint8_t *w = wq->data + (p * k + k0) * (LOWBIT_PANEL / 2);
+    (vec512 ? lowbit_decode_s4_avx512 : lowbit_decode_s4_avx2)(
+        w, scales, wq->group, k0, kc, out);
+    return;
+  }
+  if (wq->bits == 8 && (vec512 || vec256)) {
+    const int8_t *w = (const int8_t *)wq->data + (p * k + k0) * LOWBIT_PANEL;
+    (vec512 ? lowbit_decode_s8_avx512 : lowbit_decode_s8_avx2)(
+        w, scales, wq->group, k0, kc, out);
     return;
   }
   if (wq->bits == 8) {
@@ -156,10 +173,10 @@ static void decode_panel(const lowbit_qweight_t *wq, int64_t k, int64_t p,
 /// rank), as f32 in the micro-kernels' layout: the packed panel itself or
 /// its decoded copy in |buf|.
 static const float *lowrank_panel(const lowbit_lowrank_t *lr, int64_t p,
-                                  float *buf) {
+                                  float *buf, uint32_t cpu) {
   if (!lr->left_q)
     return lr->left + p * lr->rank * LOWBIT_PANEL;
-  decode_panel(lr->left_q, lr->rank, p, 0, lr->rank, buf);
+  decode_panel(lr->left_q, lr->rank, p, 0, lr->rank, buf, cpu);
   return buf;
 }
 
@@ -262,21 +279,22 @@ static void gemm_range(void *ctx, int64_t begin, int64_t end) {
       for (int64_t p = p0; p < p1; ++p) {
         const float *panel = t->w + (p * t->k + k0) * LOWBIT_PANEL;
         if (t->wq) {
-          decode_panel(t->wq, t->k, p, k0, kc, decoded);
+          decode_panel(t->wq, t->k, p, k0, kc, decoded, t->cpu);
           panel = decoded;
         }
         int branch = last && t->lr;
         if (branch) {
-          lp0 = lowrank_panel(t->lr, p, lr_dec);
+          lp0 = lowrank_panel(t->lr, p, lr_dec, t->cpu);
           if (t->uk2 && p + 1 < p1)
             lp1 = lowrank_panel(t->lr, p + 1,
-                                lr_dec + LOWBIT_LOWRANK_MAX * LOWBIT_PANEL);
+                                lr_dec + LOWBIT_LOWRANK_MAX * LOWBIT_PANEL,
+                                t->cpu);
         }
         if (t->uk2 && p + 1 < p1) {
           const float *next = panel + t->k * LOWBIT_PANEL;
           if (t->wq) {
             decode_panel(t->wq, t->k, p + 1, k0, kc,
-                         decoded + KC * LOWBIT_PANEL);
+                         decoded + KC * LOWBIT_PANEL, t->cpu);
             next = decoded + KC * LOWBIT_PANEL;
           }
           // A packed k-major (its own kernel) or read in place with lda.
@@ -334,6 +352,7 @@ static void sgemm(const lowbit_exec_t *exec, int64_t m, int64_t n, int64_t k,
   t.uk2 = NULL;
   t.pack_a = 0;
   uint32_t cpu = exec->cpu;
+  t.cpu = cpu;
   if ((cpu & LOWBIT_CPU_AVX512) && !(cpu & LOWBIT_CPU_REFERENCE)) {
     t.uk = lowbit_ukernel_avx512;
     t.uk2 = lowbit_ukernel2_avx512;

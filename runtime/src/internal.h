@@ -112,6 +112,20 @@ void lowbit_ukernel2_avx512(int64_t mr, int64_t kc, const float *a,
 void lowbit_ukernel2p_avx512(int64_t mr, int64_t kc, const float *ap,
                              const float *panel0, const float *panel1,
                              float *acc0, float *acc1);
+// Decoders of one quantized panel's rows [k0, k0 + kc) to f32 (16 floats a
+// row, times the scale of each row's group): |w| points at row k0 of the
+// panel ("s4-panel16": 8 bytes a row; "s8-panel16": 16), |scales| at the
+// panel's [groups][16] scales.
+void lowbit_decode_s4_avx2(const uint8_t *w, const float *scales,
+                           int64_t group, int64_t k0, int64_t kc, float *out);
+void lowbit_decode_s8_avx2(const int8_t *w, const float *scales,
+                           int64_t group, int64_t k0, int64_t kc, float *out);
+void lowbit_decode_s4_avx512(const uint8_t *w, const float *scales,
+                             int64_t group, int64_t k0, int64_t kc,
+                             float *out);
+void lowbit_decode_s8_avx512(const int8_t *w, const float *scales,
+                             int64_t group, int64_t k0, int64_t kc,
+                             float *out);
 #define LOWBIT_MR_REF 8
 #define LOWBIT_MR_AVX2 6
 #define LOWBIT_MR_AVX512 12
