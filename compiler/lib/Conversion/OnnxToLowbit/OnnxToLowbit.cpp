@@ -527,6 +527,45 @@ struct ConvertOnnxToLowbitPass
   using Base::Base;
 
   void runOnOperation() override {
+    // A convolution whose kernel cannot fit is invalid input (the
+    // interpreter refuses it the same way), not a layer left unconverted
+    // for a backend to call unsupported.
+    WalkResult invalid = getOperation().walk([](OnnxNodeOp op) {
+      if (op.getOpType() != "Conv" || op.getInputs().size() < 2)
+        return WalkResult::advance();
+      auto x = dyn_cast<RankedTensorType>(op.getInputs()[0].getType());
+      auto w = dyn_cast<RankedTensorType>(op.getInputs()[1].getType());
+      if (!x || !w || x.getRank() != 4 || w.getRank() != 4 ||
+          stringAttr(op, "auto_pad", "NOTSET") != "NOTSET")
+        return WalkResult::advance();
+      SmallVector<int64_t> pads = intsAttr(op, "pads").value_or(
+          SmallVector<int64_t>{0, 0, 0, 0});
+      SmallVector<int64_t> dil = intsAttr(op, "dilations").value_or(
+          SmallVector<int64_t>{1, 1});
+      if (pads.size() != 4 || dil.size() != 2)
+        return WalkResult::advance();
+      for (int i = 0; i < 2; ++i) {
+        int64_t in = x.getDimSize(2 + i), k = w.getDimSize(2 + i);
+        if (ShapedType::isDynamic(in) || ShapedType::isDynamic(k))
+          continue;
+        int64_t span = dil[i] * (k - 1) + 1, padded = in + pads[i] + pads[2 + i];
+        if (span > padded) {
+          std::string name = "?";
+          if (auto loc = dyn_cast<NameLoc>(op.getLoc()))
+            name = loc.getName().str();
+          op.emitError() << "node '" << name << "' (Conv, opset "
+                         << op.getOpset()
+                         << "): kernel does not fit in the padded input ("
+                         << (i ? "width" : "height") << " " << in << " + pads "
+                         << pads[i] << "+" << pads[2 + i]
+                         << " < dilated kernel " << span << ")";
+          return WalkResult::interrupt();
+        }
+      }
+      return WalkResult::advance();
+    });
+    if (invalid.wasInterrupted())
+      return signalPassFailure();
     RewritePatternSet patterns(&getContext());
     patterns.add<OnnxNodeConversion, FoldBiasIntoLinear, ConvertMatMulNBits,
                  ConvertQdqActivation>(&getContext());
