@@ -41,6 +41,7 @@ void mlir::lowbit::buildFrontendPipeline(OpPassManager &pm,
     funcPm.addPass(createRecognizeLoraPass());
     MergeLoraPassOptions merge;
     merge.keepLowRank = options.loraMode == "branch";
+    merge.warnAbove = options.loraWarnAbove;
     funcPm.addPass(createMergeLoraPass(merge));
   }
   funcPm.addPass(createCanonicalizerPass());
@@ -55,6 +56,10 @@ LogicalResult mlir::lowbit::buildCompilePipeline(
   frontend.loraMode = options.loraMode;
   frontend.loraAdapters = options.loraAdapters;
   frontend.loraMap = options.loraMap;
+  // Merged adapters much larger than their weights do not survive the
+  // quantization that follows (docs/low-rank.md): say so.
+  if (options.quantize)
+    frontend.loraWarnAbove = 4.0;
 
   buildFrontendPipeline(pm, frontend);
   if (stopAfter == CompileStage::Frontend)

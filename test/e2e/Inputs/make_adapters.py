@@ -41,6 +41,10 @@ def main():
     key = "base_model.model.%s.lora_%s.weight"
     good = {key % ("11", "A"): a(2, 64), key % ("11", "B"): a(64, 2)}
     adapter(os.path.join(out, "good"), good, {"r": 2, "lora_alpha": 4})
+    # An update ~20x the base weight's norm (digits_cnn's /11/Gemm).
+    adapter(os.path.join(out, "big"),
+            {key % ("11", "A"): a(2, 64) * 30, key % ("11", "B"): a(64, 2) * 30},
+            {"r": 2, "lora_alpha": 2})
     adapter(os.path.join(out, "unmatched"),
             {**good, key % ("encoder.query", "A"): a(2, 64),
              key % ("encoder.query", "B"): a(64, 2)})

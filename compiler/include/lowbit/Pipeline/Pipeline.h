@@ -42,6 +42,11 @@ struct FrontendOptions : public PassPipelineOptions<FrontendOptions> {
       *this, "lora",
       llvm::cl::desc("PEFT adapters to apply: PATH or NAME=PATH "
                      "(lowbit-apply-lora)")};
+  Option<double> loraWarnAbove{
+      *this, "lora-warn-above",
+      llvm::cl::desc("Warn when a merged adapter changes a weight by more "
+                     "than this multiple of its norm (0: never)"),
+      llvm::cl::init(0)};
   ListOption<std::string> loraMap{
       *this, "lora-map",
       llvm::cl::desc("MODULE=NAME renames for lowbit-apply-lora")};

@@ -9,6 +9,8 @@
 #include "lowbit/Dialect/Lowbit/LowbitPasses.h"
 
 #include "mlir/Dialect/Arith/IR/Arith.h"
+
+#include <cmath>
 #include "mlir/IR/BuiltinAttributes.h"
 #include "mlir/IR/PatternMatch.h"
 #include "mlir/Transforms/GreedyPatternRewriteDriver.h"
@@ -23,8 +25,8 @@ using namespace mlir::lowbit;
 
 namespace {
 struct MergeLoraAdapter : OpRewritePattern<LoraOp> {
-  MergeLoraAdapter(MLIRContext *ctx, bool keepLowRank)
-      : OpRewritePattern(ctx), keepLowRank(keepLowRank) {}
+  MergeLoraAdapter(MLIRContext *ctx, bool keepLowRank, double warnAbove)
+      : OpRewritePattern(ctx), keepLowRank(keepLowRank), warnAbove(warnAbove) {}
 
   LogicalResult matchAndRewrite(LoraOp op,
                                 PatternRewriter &rewriter) const override {
@@ -60,20 +62,35 @@ struct MergeLoraAdapter : OpRewritePattern<LoraOp> {
       return rewriter.notifyMatchFailure(op, "W or A is not an f32 constant");
     // Accumulate in double so the merged weight is the correctly rounded sum.
     SmallVector<float> merged(n * k);
+    double deltaNorm = 0, weightNorm = 0;
     for (int64_t i = 0; i < n; ++i)
       for (int64_t j = 0; j < k; ++j) {
         double acc = 0.0;
         for (int64_t t = 0; t < r; ++t)
           acc += double((*b)[i * r + t]) * double((*a)[t * k + j]);
-        merged[i * k + j] =
-            static_cast<float>(double((*w)[i * k + j]) + double(scale) * acc);
+        double base = double((*w)[i * k + j]);
+        merged[i * k + j] = static_cast<float>(base + double(scale) * acc);
+        deltaNorm += double(scale) * acc * double(scale) * acc;
+        weightNorm += base * base;
       }
+    double ratio = std::sqrt(deltaNorm / std::max(weightNorm, 1e-300));
+    if (warnAbove > 0 && ratio > warnAbove)
+      op.emitWarning() << "the LoRA adapter"
+                       << (op.getAdapter() ? " '" + op.getAdapter()->str() + "'"
+                                           : std::string())
+                       << " changes the weight of '" << getNodeName(op)
+                       << "' by "
+                       << std::to_string(int64_t(std::round(ratio)))
+                       << "x its norm: quantizing the merged weight will lose "
+                          "much of it; consider --lora-mode branch, or --lowrank "
+                          "R --lowrank-method svdquant";
     Value cst = makeF32Constant(rewriter, op.getLoc(), type, merged, "lora_merged");
     rewriter.replaceOp(op, cst);
     return success();
   }
 
   bool keepLowRank;
+  double warnAbove;
 };
 
 struct MergeLoraPass : lowbit::impl::MergeLoraPassBase<MergeLoraPass> {
@@ -81,7 +98,7 @@ struct MergeLoraPass : lowbit::impl::MergeLoraPassBase<MergeLoraPass> {
 
   void runOnOperation() override {
     RewritePatternSet patterns(&getContext());
-    patterns.add<MergeLoraAdapter>(&getContext(), keepLowRank);
+    patterns.add<MergeLoraAdapter>(&getContext(), keepLowRank, warnAbove);
     if (failed(applyPatternsGreedily(getOperation(), std::move(patterns))))
       signalPassFailure();
   }

@@ -46,7 +46,11 @@ def MergeLoraPass : Pass<"lowbit-merge-lora", "func::FuncOp"> {
   }];
   let options = [
     Option<"keepLowRank", "keep-low-rank", "bool", /*default=*/"false",
-           "Keep adapters as a lowbit.lowrank branch instead of merging">
+           "Keep adapters as a lowbit.lowrank branch instead of merging">,
+    Option<"warnAbove", "warn-above", "double", /*default=*/"0",
+           "Warn when a merged adapter's update exceeds this multiple of "
+           "the weight's norm (0: never): quantizing the merged weight "
+           "then loses much of it">
   ];
   let dependentDialects = ["::mlir::arith::ArithDialect"];
 }
