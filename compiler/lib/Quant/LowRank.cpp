@@ -122,17 +122,37 @@ LowRankFactors mlir::lowbit::weightedSvd(llvm::ArrayRef<float> m, int64_t rows,
   return f;
 }
 
-std::vector<float> mlir::lowbit::subtractLowRank(llvm::ArrayRef<float> m,
-                                                 const LowRankFactors &f) {
+/// m + sign·L·R, in double, rounded to f32.
+static std::vector<float> plusLowRank(llvm::ArrayRef<float> m,
+                                      const LowRankFactors &f, double sign) {
   std::vector<float> out(m.begin(), m.end());
   for (int64_t i = 0; i < f.rows; ++i)
     for (int64_t j = 0; j < f.cols; ++j) {
       double acc = 0;
       for (int64_t t = 0; t < f.rank; ++t)
         acc += double(f.left[i * f.rank + t]) * f.right[t * f.cols + j];
-      out[i * f.cols + j] = static_cast<float>(double(m[i * f.cols + j]) - acc);
+      out[i * f.cols + j] =
+          static_cast<float>(double(m[i * f.cols + j]) + sign * acc);
     }
   return out;
+}
+
+std::vector<float> mlir::lowbit::subtractLowRank(llvm::ArrayRef<float> m,
+                                                 const LowRankFactors &f) {
+  return plusLowRank(m, f, -1.0);
+}
+
+std::vector<float> mlir::lowbit::withEoraBranch(
+    llvm::ArrayRef<float> w, llvm::ArrayRef<float> deq, int64_t rows,
+    int64_t cols, int64_t rank, llvm::ArrayRef<float> hessian,
+    double &branchBits) {
+  std::vector<float> err(deq.size());
+  for (size_t i = 0; i < deq.size(); ++i)
+    err[i] = w[i] - deq[i];
+  LowRankFactors f = weightedSvd(err, rows, cols, rank, hessian);
+  int64_t bits = chooseFactorBits(w, deq, f, hessian);
+  branchBits = lowRankBits(rows, cols, f.rank, bits);
+  return plusLowRank(deq, storedFactors(f, bits), 1.0);
 }
 
 double mlir::lowbit::weightedError(llvm::ArrayRef<float> a,

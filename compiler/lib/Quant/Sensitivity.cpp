@@ -329,18 +329,8 @@ mlir::lowbit::analyzeSensitivity(func::FuncOp func,
       double branchBits = 0;
       if (c.rank > 0) {
         // The EoRA branch as lowbit-quantize-weights would store it.
-        ArrayRef<float> hv(h.data(), h.size());
-        std::vector<float> err(r.rows * r.cols);
-        for (int64_t i = 0; i < r.rows * r.cols; ++i)
-          err[i] = s.weight[i] - deq[i];
-        LowRankFactors f = weightedSvd(err, r.rows, r.cols, c.rank, hv);
-        int64_t fbits = chooseFactorBits(s.weight, deq, f, hv);
-        LowRankFactors stored = storedFactors(f, fbits);
-        std::vector<float> zero(deq.size(), 0.0f);
-        std::vector<float> negLr = subtractLowRank(zero, stored);
-        for (size_t i = 0; i < deq.size(); ++i)
-          deq[i] -= negLr[i]; // deq + L·R
-        branchBits = lowRankBits(r.rows, r.cols, f.rank, fbits);
+        deq = withEoraBranch(s.weight, deq, r.rows, r.cols, c.rank,
+                             ArrayRef<float>(h.data(), h.size()), branchBits);
       }
       RowMatrix dw(r.rows, r.cols);
       for (int64_t i = 0; i < r.rows * r.cols; ++i)
@@ -381,17 +371,9 @@ FailureOr<double> mlir::lowbit::measureLayerLoss(
                            search, f16Scales);
   std::vector<float> deq = dequantizeMatrix(*c.format, q);
   if (c.rank > 0 && !layer.hessian.empty()) {
-    std::vector<float> err(deq.size());
-    for (size_t i = 0; i < deq.size(); ++i)
-      err[i] = (*w)[i] - deq[i];
-    LowRankFactors f =
-        weightedSvd(err, layer.rows, layer.cols, c.rank, layer.hessian);
-    LowRankFactors stored =
-        storedFactors(f, chooseFactorBits(*w, deq, f, layer.hessian));
-    std::vector<float> zero(deq.size(), 0.0f), negLr =
-                                                   subtractLowRank(zero, stored);
-    for (size_t i = 0; i < deq.size(); ++i)
-      deq[i] -= negLr[i];
+    double branchBits = 0;
+    deq = withEoraBranch(*w, deq, layer.rows, layer.cols, c.rank,
+                         layer.hessian, branchBits);
   }
   FailureOr<std::vector<std::vector<Tensor>>> outputs =
       runWithWeight(func, layer.op, deq, batches, "measured_weight");

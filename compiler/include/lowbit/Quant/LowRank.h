@@ -58,6 +58,16 @@ LowRankFactors weightedSvd(llvm::ArrayRef<float> m, int64_t rows, int64_t cols,
 std::vector<float> subtractLowRank(llvm::ArrayRef<float> m,
                                    const LowRankFactors &f);
 
+/// What a layer computes with an EoRA branch of rank `rank` beside the
+/// dequantized weight `deq` of `w`: deq + L·R with the factors as
+/// lowbit-quantize-weights stores them (lowrank-bits auto); `branchBits`
+/// gets their storage. The sensitivity analysis' `+rN` candidates.
+std::vector<float> withEoraBranch(llvm::ArrayRef<float> w,
+                                  llvm::ArrayRef<float> deq, int64_t rows,
+                                  int64_t cols, int64_t rank,
+                                  llvm::ArrayRef<float> hessian,
+                                  double &branchBits);
+
 /// The factors as stored with `bits` (8: int8 per row, max scaling; 32:
 /// unchanged), dequantized: what a target computes with.
 LowRankFactors storedFactors(const LowRankFactors &f, int64_t bits);
