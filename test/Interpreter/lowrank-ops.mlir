@@ -8,6 +8,8 @@
 // RUN: FileCheck %s --check-prefix=KEPT < %t/kept.mlir
 // RUN: lowbit compile %t/kept.mlir -o %t/pkg
 // RUN: lowbit run %t/pkg -i x=%t/x.npy --print | FileCheck %s
+// RUN: lowbit run %t/pkg -i x=%t/x.npy --print --cpu avx2 | FileCheck %s
+// RUN: lowbit run %t/pkg -i x=%t/x.npy --print --cpu reference | FileCheck %s
 // RUN: grep -c 'lowbit_k_sgemm_lowrank(ex' %t/pkg/kept.c | FileCheck %s --check-prefix=CALLS
 
 /// W = I, L = [[1], [2]], R = [[3, 4]]: lowrank(W, L, R) = W + L·R =

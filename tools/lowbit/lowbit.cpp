@@ -937,6 +937,33 @@ struct BenchArgs {
   std::optional<std::string> adapter;
 };
 
+/// `--adapter NAME` / `--base` of run and bench: the adapter to select
+/// (unset: the model's default; "": none).
+struct AdapterFlags {
+  std::string name;
+  bool base = false;
+  CLI::Option *option = nullptr;
+
+  void add(CLI::App *cmd) {
+    option = cmd->add_option(
+        "--adapter", name,
+        "For a compiled model with switchable LoRA adapters (--lora "
+        "NAME=PATH --lora-mode branch): run with adapter NAME (default: the "
+        "first)");
+    cmd->add_flag("--base", base,
+                  "For a compiled model with switchable LoRA adapters: run "
+                  "the base model, no adapter")
+        ->excludes(option);
+  }
+  std::optional<std::string> selected() const {
+    if (base)
+      return std::string();
+    if (option && option->count())
+      return name;
+    return std::nullopt;
+  }
+};
+
 uint32_t parseCpu(const std::string &cpu, bool &ok) {
   ok = true;
   if (cpu.empty() || cpu == "native")
@@ -1356,17 +1383,8 @@ int main(int argc, char **argv) {
                   "Fix an input's shape, e.g. input=1x3x224x224 (repeatable)");
   run->add_flag("--print", runArgs.print, "Print the outputs' values");
   lowbit_tool::addQuantOptions(run, runArgs.quant, /*compile=*/false);
-  std::string runAdapter;
-  bool runBase = false;
-  CLI::Option *runAdapterOpt =
-      run->add_option("--adapter", runAdapter,
-                      "For a compiled model with switchable LoRA adapters (--lora "
-                  "NAME=PATH --lora-mode branch): run with adapter NAME "
-                  "(default: the first)");
-  run->add_flag("--base", runBase,
-                "For a compiled model with switchable LoRA adapters: run "
-                "the base model, no adapter")
-      ->excludes(runAdapterOpt);
+  AdapterFlags runAdapter;
+  runAdapter.add(run);
   run->add_flag("--raw", runArgs.raw,
                 "Interpret the imported ONNX nodes as they are, without the "
                 "frontend pipeline");
@@ -1389,10 +1407,7 @@ int main(int argc, char **argv) {
                   "For an MCU artifact: keep the test image, harness and I/O "
                   "files in this folder (default: a temporary one)");
   run->callback([&] {
-    if (runBase)
-      runArgs.adapter = "";
-    else if (runAdapterOpt->count())
-      runArgs.adapter = runAdapter;
+    runArgs.adapter = runAdapter.selected();
     // A folder is a compiled model (loadCompiled says what is wrong with
     // one that holds no package or several); a file is a model to import.
     if (llvm::sys::fs::is_directory(runArgs.model) &&
@@ -1499,24 +1514,12 @@ int main(int argc, char **argv) {
       ->check(CLI::IsMember({"native", "avx512", "avx2", "reference"}));
   bench->add_option("-i,--input", benchArgs.inputs,
                     "NAME=FILE inputs (default: random)");
-  std::string benchAdapter;
-  bool benchBase = false;
-  CLI::Option *benchAdapterOpt =
-      bench->add_option("--adapter", benchAdapter,
-                        "For a compiled model with switchable LoRA adapters (--lora "
-                  "NAME=PATH --lora-mode branch): run with adapter NAME "
-                  "(default: the first)");
-  bench->add_flag("--base", benchBase,
-                  "For a compiled model with switchable LoRA adapters: run "
-                "the base model, no adapter")
-      ->excludes(benchAdapterOpt);
+  AdapterFlags benchAdapter;
+  benchAdapter.add(bench);
   bench->add_flag("--json", benchArgs.json,
                   "Print one JSON object (median_ms, p90_ms, iters, threads)");
   bench->callback([&] {
-    if (benchBase)
-      benchArgs.adapter = "";
-    else if (benchAdapterOpt->count())
-      benchArgs.adapter = benchAdapter;
+    benchArgs.adapter = benchAdapter.selected();
     code = isMcuArtifactDir(benchArgs.dir) ? runBenchMcu(benchArgs)
                                            : runBench(benchArgs);
   });

@@ -4,22 +4,16 @@
 // decoders in gemm.c are the reference (same values, bit for bit: one
 // int -> float conversion and one product per code).
 #include "../../src/internal.h"
+#include "decode_s4.h"
 
 #include <immintrin.h>
 
 void lowbit_decode_s4_avx2(const uint8_t *w, const float *scales,
                            int64_t group, int64_t k0, int64_t kc,
                            float *out) {
-  const __m128i mask = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
   for (int64_t kk = 0; kk < kc; ++kk) {
     const float *s = scales + ((k0 + kk) / group) * LOWBIT_PANEL;
-    __m128i b = _mm_loadl_epi64((const __m128i *)(w + kk * 8));
-    __m128i lo = _mm_and_si128(b, mask);
-    __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), mask);
-    // Column 2j is byte j's low nibble, 2j + 1 its high one; (c ^ 8) - 8
-    // sign-extends the 4-bit two's complement code.
-    __m128i c = _mm_sub_epi8(_mm_xor_si128(_mm_unpacklo_epi8(lo, hi), eight),
-                             eight);
+    __m128i c = lowbit_s4_row_codes(w + kk * 8);
     __m256 v0 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(c));
     __m256 v1 = _mm256_cvtepi32_ps(_mm256_cvtepi8_epi32(_mm_srli_si128(c, 8)));
     _mm256_storeu_ps(out + kk * 16, _mm256_mul_ps(v0, _mm256_loadu_ps(s)));

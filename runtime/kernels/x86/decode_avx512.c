@@ -3,20 +3,16 @@
 // Built with -mavx512f -mavx512bw; one 16-column panel row per zmm. Same
 // values as the scalar decoders in gemm.c.
 #include "../../src/internal.h"
+#include "decode_s4.h"
 
 #include <immintrin.h>
 
 void lowbit_decode_s4_avx512(const uint8_t *w, const float *scales,
                              int64_t group, int64_t k0, int64_t kc,
                              float *out) {
-  const __m128i mask = _mm_set1_epi8(0x0f), eight = _mm_set1_epi8(8);
   for (int64_t kk = 0; kk < kc; ++kk) {
     const float *s = scales + ((k0 + kk) / group) * LOWBIT_PANEL;
-    __m128i b = _mm_loadl_epi64((const __m128i *)(w + kk * 8));
-    __m128i lo = _mm_and_si128(b, mask);
-    __m128i hi = _mm_and_si128(_mm_srli_epi16(b, 4), mask);
-    __m128i c = _mm_sub_epi8(_mm_xor_si128(_mm_unpacklo_epi8(lo, hi), eight),
-                             eight);
+    __m128i c = lowbit_s4_row_codes(w + kk * 8);
     __m512 v = _mm512_cvtepi32_ps(_mm512_cvtepi8_epi32(c));
     _mm512_storeu_ps(out + kk * 16, _mm512_mul_ps(v, _mm512_loadu_ps(s)));
   }

@@ -97,6 +97,15 @@ def main():
                                   "int8"], None, 1.0),
             ("branch int4 base", ["--lora-mode", "branch", "--weights",
                                   "int4"], None, 8.0)]
+    # Every kernel family this CPU can run gives the same logits for the
+    # quantized rows (int4/int8 decoders, the fused low-rank GEMM).
+    families = ["reference", "avx2"]
+    if "avx512f" in open("/proc/cpuinfo").read():
+        families.append("avx512")
+    quantized = [r for r in rows if r[0] in ("merge int8+svdq r4",
+                                            "branch int4 base")]
+    rows_by_cpu = [(label + " --cpu " + cpu, flags, None, drop, cpu)
+                   for label, flags, _, drop in quantized for cpu in families]
     # The same adapter from its PEFT files onto the base model.
     base = os.path.join(REPO, "examples", "digits", "digits_cnn.onnx")
     rows += [("--lora merge f32", ["--lora", "mnist=" + folder], 1e-5, None),
@@ -120,6 +129,18 @@ def main():
         ok &= good
         print("%s %-18s max |diff| / max |ref| %.2e  top-1 %.2f %%" % (
             "ok  " if good else "FAIL", label, err, acc))
+        for cpu_label, _, _, _, cpu in (r for r in rows_by_cpu
+                                        if r[1] is flags):
+            dc = out + "." + cpu
+            run([args.lowbit, "run", out, "-i",
+                 "image=" + os.path.join(work, "image.npy"), "-d", dc,
+                 "--cpu", cpu])
+            yc = np.load(os.path.join(dc, "logits.npy"))
+            diff = float(np.abs(yc - y).max() / np.abs(y).max())
+            good = diff <= 1e-5
+            ok &= good
+            print("%s %-28s max |diff| / max |native| %.2e" % (
+                "ok  " if good else "FAIL", cpu_label, diff))
     # Two switchable adapters in one package (--lora-mode branch): the
     # trained one and a half-strength copy (B / 2, written here), selected
     # at run time; each equals ONNX Runtime on its own unmerged graph.
